@@ -1,0 +1,31 @@
+# Helpers for the shell tests: assertions and a database of the test's own.
+# The cluster comes from the PG* variables that ctest sets (the test_db fixture).
+set -euo pipefail
+fails=0
+checks=0
+pass() { checks=$((checks + 1)); printf 'ok   %s\n' "$1"; }
+fail() { checks=$((checks + 1)); fails=$((fails + 1)); printf 'FAIL %s\n' "$1"; }
+# expect_rc WANT DESCRIPTION -- CMD...: runs CMD, keeps its output in $out, checks its exit code.
+expect_rc() {
+  local want="$1" what="$2"; shift 3
+  set +e; out="$("$@" 2>&1)"; local rc=$?; set -e
+  if [ "$rc" = "$want" ]; then pass "$what (exit $rc)"; else fail "$what: exit $rc, wanted $want"; printf '%s\n' "$out" | sed 's/^/     /'; fi
+}
+# expect_out PATTERN DESCRIPTION: $out (from the last expect_rc) matches the extended regex.
+expect_out() {
+  if printf '%s\n' "$out" | grep -Eq -- "$1"; then pass "$2"; else fail "$2: output lacks /$1/"; printf '%s\n' "$out" | sed 's/^/     /'; fi
+}
+expect_eq() {
+  if [ "$1" = "$2" ]; then pass "$3"; else fail "$3: got '$1', wanted '$2'"; fi
+}
+sql() { psql -X -qtA -v ON_ERROR_STOP=1 -c "$1"; }
+# Makes a database of this test's own from the fixture's template; dropped on exit.
+use_test_db() {
+  export PGDATABASE="t_sh_$$_${1:-db}"
+  psql -X -q -d postgres -c "CREATE DATABASE $PGDATABASE TEMPLATE ng911" >/dev/null
+  trap 'psql -X -q -d postgres -c "DROP DATABASE IF EXISTS $PGDATABASE WITH (FORCE)" >/dev/null 2>&1 || true' EXIT
+}
+finish() {
+  echo "$((checks - fails)) passed, $fails failed"
+  [ "$fails" = 0 ]
+}
