@@ -1,0 +1,6 @@
+#!/usr/bin/env bash
+# Stops everything scripts/up.sh started. Data stays in var/ for the next start.
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+"$NG911_ROOT/scripts/db.sh" stop
+log "stopped"

@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# Installs what the appliance needs to build, run and test, from Debian 12's repositories and
+# npm; installs nothing that is already there (safe to run again).
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+need_root
+
+packages=(
+  # build
+  build-essential cmake ninja-build pkg-config git
+  # libraries
+  libgdal-dev libpqxx-dev libpq-dev libboost-test-dev libboost-program-options-dev libssl-dev
+  nlohmann-json3-dev
+  # database
+  postgresql-15 postgresql-15-postgis-3 postgis postgresql-client-15
+  # GIS tools (ogr2ogr prepares sample data; tests convert formats with it), XML checks
+  gdal-bin libxml2-utils python3
+)
+command -v node >/dev/null 2>&1 || packages+=(nodejs)
+command -v npm >/dev/null 2>&1 || packages+=(npm)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ "${#missing[@]}" -gt 0 ]; then
+  log "deps: installing ${missing[*]}"
+  # Debian's postgresql package would create and start a cluster of its own on 5432; ours is
+  # project-local, so ask for none.
+  if [ ! -e /etc/postgresql-common/createcluster.conf ]; then
+    mkdir -p /etc/postgresql-common
+    echo "create_main_cluster = false" > /etc/postgresql-common/createcluster.conf
+  fi
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+sample="$NG911_ROOT/scripts/sample-data"
+if [ ! -d "$sample/node_modules/us-atlas" ] || [ "$sample/package-lock.json" -nt "$sample/node_modules/.package-lock.json" ]; then
+  log "deps: installing npm packages for the sample data"
+  (cd "$sample" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
+fi
