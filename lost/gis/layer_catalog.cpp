@@ -26,8 +26,8 @@ constexpr std::array kServiceBoundaryFields{
     FieldSpec{"DsplayName", text, true, C::none},
 };
 
-// A1..A5 differ in which of the area names are required.
-constexpr FieldSpec kAdminHead[] = {
+// A1..A5: each level has the fields of the levels above it and requires its own area name.
+constexpr FieldSpec kAdminFields[] = {
     FieldSpec{"DiscrpAgID", text, true, C::domain},
     FieldSpec{"DateUpdate", timestamp, true, C::none},
     FieldSpec{"Effective", timestamp, false, C::none},
@@ -35,31 +35,24 @@ constexpr FieldSpec kAdminHead[] = {
     FieldSpec{"NGUID", text, true, C::nguid},
     FieldSpec{"Country", text, true, C::country},
     FieldSpec{"State", text, true, C::state},
+    FieldSpec{"County", text, true, C::none},
+    FieldSpec{"AddCode", text, false, C::none},
+    FieldSpec{"Inc_Muni", text, false, C::none},
+    FieldSpec{"Uninc_Comm", text, false, C::none},
+    FieldSpec{"Nbrhd_Comm", text, false, C::none},
 };
-constexpr std::array kA1Fields{kAdminHead[0], kAdminHead[1], kAdminHead[2], kAdminHead[3],
-                               kAdminHead[4], kAdminHead[5], kAdminHead[6]};
-constexpr std::array kA2Fields{kAdminHead[0], kAdminHead[1], kAdminHead[2], kAdminHead[3],
-                               kAdminHead[4], kAdminHead[5], kAdminHead[6],
-                               FieldSpec{"County", text, true, C::none},
-                               FieldSpec{"AddCode", text, false, C::none}};
-constexpr std::array kA3Fields{kAdminHead[0], kAdminHead[1], kAdminHead[2], kAdminHead[3],
-                               kAdminHead[4], kAdminHead[5], kAdminHead[6],
-                               FieldSpec{"County", text, true, C::none},
-                               FieldSpec{"AddCode", text, false, C::none},
-                               FieldSpec{"Inc_Muni", text, true, C::none}};
-constexpr std::array kA4Fields{kAdminHead[0], kAdminHead[1], kAdminHead[2], kAdminHead[3],
-                               kAdminHead[4], kAdminHead[5], kAdminHead[6],
-                               FieldSpec{"County", text, true, C::none},
-                               FieldSpec{"AddCode", text, false, C::none},
-                               FieldSpec{"Inc_Muni", text, false, C::none},
-                               FieldSpec{"Uninc_Comm", text, true, C::none}};
-constexpr std::array kA5Fields{kAdminHead[0], kAdminHead[1], kAdminHead[2], kAdminHead[3],
-                               kAdminHead[4], kAdminHead[5], kAdminHead[6],
-                               FieldSpec{"County", text, true, C::none},
-                               FieldSpec{"AddCode", text, false, C::none},
-                               FieldSpec{"Inc_Muni", text, false, C::none},
-                               FieldSpec{"Uninc_Comm", text, false, C::none},
-                               FieldSpec{"Nbrhd_Comm", text, true, C::none}};
+template <std::size_t Count>
+constexpr std::array<FieldSpec, Count> admin_fields() {
+  std::array<FieldSpec, Count> fields{};
+  for (std::size_t i = 0; i < Count; ++i) fields[i] = kAdminFields[i];
+  fields[Count - 1].required = Count != 9;  // AddCode, last of A2's fields, stays optional
+  return fields;
+}
+constexpr auto kA1Fields = admin_fields<7>();   // ... State
+constexpr auto kA2Fields = admin_fields<9>();   // ... County, AddCode
+constexpr auto kA3Fields = admin_fields<10>();  // ... Inc_Muni
+constexpr auto kA4Fields = admin_fields<11>();  // ... Uninc_Comm
+constexpr auto kA5Fields = admin_fields<12>();  // ... Nbrhd_Comm
 
 constexpr std::array kAddressPointFields{
     FieldSpec{"DiscrpAgID", text, true, C::domain},

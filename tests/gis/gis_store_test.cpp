@@ -139,6 +139,21 @@ BOOST_AUTO_TEST_CASE(export_round_trip) {
   std::filesystem::remove(path);
 }
 
+BOOST_AUTO_TEST_CASE(civic_layers_load_into_their_tables) {
+  BOOST_TEST((load("a2-counties.geojson", {}, "A2").outcome == LoadOutcome::published));
+  BOOST_TEST((load("address-points.geojson", {}, "SiteStructureAddressPoint").outcome == LoadOutcome::published));
+  BOOST_TEST((load("road-centerlines.geojson", {}, "RoadCenterLine").outcome == LoadOutcome::published));
+  BOOST_TEST(query("SELECT county FROM gis.current_admin_area WHERE layer = 'CountyOrEquivalent' AND "
+                   "ST_Contains(geom, ST_SetSRID(ST_MakePoint(-97.7431, 30.2672), 4326))")[0][0]
+                 .as<std::string>() == "Travis");
+  BOOST_TEST(scalar("SELECT sum(add_number) FROM gis.current_address_point WHERE st_name = 'Congress'") == 202);
+  BOOST_TEST(scalar("SELECT toaddr_r FROM gis.current_road_centerline ORDER BY fromaddr_l DESC LIMIT 1") == 298);
+  BOOST_TEST(query("SELECT GeometryType(geom) FROM gis.current_road_centerline LIMIT 1")[0][0].as<std::string>() ==
+             "MULTILINESTRING");
+  // The same points as PSAP boundaries are the wrong geometry type.
+  BOOST_TEST(load("address-points.geojson").report.count("wrong_geometry_type") == 3u);
+}
+
 BOOST_AUTO_TEST_SUITE_END()
 
 BOOST_FIXTURE_TEST_SUITE(validation, Fixture)
