@@ -1,0 +1,299 @@
+#include "http/server.h"
+
+#include <list>
+#include <thread>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/ssl.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
+
+namespace ng911::http {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace bhttp = boost::beast::http;
+namespace ssl = boost::asio::ssl;
+using tcp = asio::ip::tcp;
+using asio::awaitable;
+using asio::use_awaitable;
+
+namespace {
+
+bhttp::response<bhttp::string_body> to_beast(Response r, unsigned version, bool keep_alive) {
+  bhttp::response<bhttp::string_body> res{static_cast<bhttp::status>(r.status), version};
+  res.set(bhttp::field::server, "ng911");
+  res.set(bhttp::field::content_type, r.content_type);
+  for (auto& [k, v] : r.headers) res.set(k, v);
+  res.keep_alive(keep_alive);
+  res.body() = std::move(r.body);
+  res.prepare_payload();
+  return res;
+}
+
+Response plain(unsigned status, std::string text) { return Response{status, "text/plain", std::move(text) + "\n", {}}; }
+
+template <class Stream>
+std::string client_subject(Stream&) { return {}; }
+
+template <>
+std::string client_subject(beast::ssl_stream<beast::tcp_stream>& s) {
+  X509* cert = SSL_get_peer_certificate(s.native_handle());
+  if (!cert) return {};
+  char buf[512];
+  X509_NAME_oneline(X509_get_subject_name(cert), buf, sizeof buf);
+  X509_free(cert);
+  return buf;
+}
+
+}  // namespace
+
+struct Server::Impl {
+  ServerOptions options;
+  Handler handler;
+  ServerCounters counters;
+  std::unique_ptr<ssl::context> tls;
+  std::vector<std::unique_ptr<asio::io_context>> contexts;
+  std::vector<std::unique_ptr<tcp::acceptor>> acceptors;
+  unsigned short bound_port = 0;
+
+  template <class Stream>
+  awaitable<void> serve(Stream& stream, std::string remote) {
+    beast::flat_buffer buffer;
+    std::string subject = client_subject(stream);
+    for (bool first = true;; first = false) {
+      bhttp::request_parser<bhttp::string_body> parser;
+      parser.header_limit(static_cast<std::uint32_t>(options.max_header_bytes));
+      parser.body_limit(options.max_body_bytes);
+      beast::error_code ec;
+      // A keep-alive connection may idle between requests; once a request starts, it gets
+      // request_timeout for all of it.
+      beast::get_lowest_layer(stream).expires_after(first ? options.request_timeout : options.idle_timeout);
+      co_await bhttp::async_read_header(stream, buffer, parser, asio::redirect_error(use_awaitable, ec));
+      if (!ec) {
+        beast::get_lowest_layer(stream).expires_after(options.request_timeout);
+        co_await bhttp::async_read(stream, buffer, parser, asio::redirect_error(use_awaitable, ec));
+      }
+      if (ec == bhttp::error::end_of_stream || ec == asio::error::eof || ec == asio::error::connection_reset) co_return;
+      if (ec == beast::error::timeout) {
+        if (parser.got_some()) ++counters.timeouts;
+        co_return;
+      }
+      if (ec) {
+        ++counters.bad_requests;
+        Response r = ec == bhttp::error::body_limit     ? plain(413, "request body too large")
+                     : ec == bhttp::error::header_limit ? plain(431, "request header too large")
+                                                        : plain(400, "malformed HTTP request: " + ec.message());
+        auto res = to_beast(std::move(r), 11, false);
+        beast::get_lowest_layer(stream).expires_after(options.request_timeout);
+        co_await bhttp::async_write(stream, res, asio::redirect_error(use_awaitable, ec));
+        co_return;
+      }
+      ++counters.requests;
+      auto& req = parser.get();
+      Request request{std::string(req.method_string()), std::string(req.target()),
+                      std::string(req[bhttp::field::content_type]), std::move(req.body()), remote, subject};
+      Response response;
+      try {
+        response = co_await handler(request);
+      } catch (const std::exception& e) {
+        response = plain(500, std::string("internal error: ") + e.what());
+      }
+      bool keep_alive = req.keep_alive();
+      auto res = to_beast(std::move(response), req.version(), keep_alive);
+      co_await bhttp::async_write(stream, res, asio::redirect_error(use_awaitable, ec));
+      if (ec || !keep_alive) co_return;
+    }
+  }
+
+  awaitable<void> connection(tcp::socket socket) {
+    struct Count {
+      ServerCounters& c;
+      explicit Count(ServerCounters& counters) : c(counters) { ++c.open_connections; }
+      ~Count() { --c.open_connections; }
+    } count(counters);
+    beast::error_code ignored;
+    auto endpoint = socket.remote_endpoint(ignored);
+    std::string remote = endpoint.address().to_string() + ":" + std::to_string(endpoint.port());
+    socket.set_option(tcp::no_delay(true), ignored);
+    if (!tls) {
+      beast::tcp_stream stream(std::move(socket));
+      co_await serve(stream, remote);
+      stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
+      co_return;
+    }
+    beast::ssl_stream<beast::tcp_stream> stream(std::move(socket), *tls);
+    beast::get_lowest_layer(stream).expires_after(options.request_timeout);
+    beast::error_code ec;
+    co_await stream.async_handshake(ssl::stream_base::server, asio::redirect_error(use_awaitable, ec));
+    if (ec) {
+      ++counters.tls_failures;
+      co_return;
+    }
+    co_await serve(stream, remote);
+  }
+
+  awaitable<void> accept_loop(tcp::acceptor& acceptor) {
+    for (;;) {
+      beast::error_code ec;
+      tcp::socket socket = co_await acceptor.async_accept(asio::redirect_error(use_awaitable, ec));
+      if (ec == asio::error::operation_aborted) co_return;
+      if (ec) continue;
+      if (static_cast<std::size_t>(counters.open_connections.load()) >= options.max_connections) {
+        ++counters.refused;
+        socket.close(ec);
+        continue;
+      }
+      ++counters.accepted;
+      asio::co_spawn(acceptor.get_executor(), connection(std::move(socket)), asio::detached);
+    }
+  }
+};
+
+Server::Server(ServerOptions options, Handler handler) : impl_(std::make_unique<Impl>()) {
+  impl_->options = std::move(options);
+  impl_->handler = std::move(handler);
+  auto& o = impl_->options;
+  if (o.tls) {
+    impl_->tls = std::make_unique<ssl::context>(ssl::context::tls_server);
+    impl_->tls->set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 | ssl::context::no_sslv3 |
+                            ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1);
+    impl_->tls->use_certificate_chain_file(o.tls->cert_file);
+    impl_->tls->use_private_key_file(o.tls->key_file, ssl::context::pem);
+    if (!o.tls->ca_file.empty()) {
+      impl_->tls->load_verify_file(o.tls->ca_file);
+      impl_->tls->set_verify_mode(ssl::verify_peer |
+                                  (o.tls->require_client_cert ? ssl::verify_fail_if_no_peer_cert : ssl::verify_none));
+    }
+  }
+  int threads = o.threads > 0 ? o.threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  auto address = asio::ip::make_address(o.address);
+  impl_->bound_port = o.port;
+  for (int i = 0; i < threads; ++i) {
+    auto ctx = std::make_unique<asio::io_context>(1);
+    auto acceptor = std::make_unique<tcp::acceptor>(*ctx);
+    tcp::endpoint ep(address, impl_->bound_port);
+    acceptor->open(ep.protocol());
+    acceptor->set_option(asio::socket_base::reuse_address(true));
+    int one = 1;
+    ::setsockopt(acceptor->native_handle(), SOL_SOCKET, SO_REUSEPORT, &one, sizeof one);
+    boost::system::error_code ec;
+    acceptor->bind(ep, ec);
+    if (ec) throw std::system_error(ec, "cannot listen on " + o.address + ":" + std::to_string(impl_->bound_port));
+    acceptor->listen(asio::socket_base::max_listen_connections);
+    impl_->bound_port = acceptor->local_endpoint().port();
+    impl_->contexts.push_back(std::move(ctx));
+    impl_->acceptors.push_back(std::move(acceptor));
+  }
+}
+
+Server::~Server() { stop(); }
+
+void Server::run() {
+  for (std::size_t i = 0; i < impl_->contexts.size(); ++i)
+    asio::co_spawn(*impl_->contexts[i], impl_->accept_loop(*impl_->acceptors[i]), asio::detached);
+  std::vector<std::thread> threads;
+  for (std::size_t i = 1; i < impl_->contexts.size(); ++i) threads.emplace_back([this, i] { impl_->contexts[i]->run(); });
+  impl_->contexts[0]->run();
+  for (auto& t : threads) t.join();
+}
+
+void Server::stop() {
+  if (!impl_) return;
+  for (auto& ctx : impl_->contexts) ctx->stop();
+}
+
+unsigned short Server::port() const { return impl_->bound_port; }
+const ServerCounters& Server::counters() const { return impl_->counters; }
+
+std::optional<Uri> parse_uri(const std::string& uri) {
+  Uri u;
+  std::string_view rest(uri);
+  if (rest.starts_with("http://")) rest.remove_prefix(7);
+  else if (rest.starts_with("https://")) rest.remove_prefix(8), u.tls = true;
+  else return std::nullopt;
+  auto slash = rest.find('/');
+  std::string_view authority = rest.substr(0, slash);
+  u.target = slash == std::string_view::npos ? "/" : std::string(rest.substr(slash));
+  if (authority.empty()) return std::nullopt;
+  if (authority.front() == '[') {
+    auto close = authority.find(']');
+    if (close == std::string_view::npos) return std::nullopt;
+    u.host = std::string(authority.substr(1, close - 1));
+    authority.remove_prefix(close + 1);
+    u.port = authority.starts_with(":") ? std::string(authority.substr(1)) : "";
+  } else {
+    auto colon = authority.rfind(':');
+    u.host = std::string(authority.substr(0, colon));
+    u.port = colon == std::string_view::npos ? "" : std::string(authority.substr(colon + 1));
+  }
+  if (u.port.empty()) u.port = u.tls ? "443" : "80";
+  return u;
+}
+
+awaitable<ClientResult> post(const std::string& uri, const std::string& content_type, std::string body,
+                             std::chrono::milliseconds timeout) {
+  ClientResult result;
+  auto u = parse_uri(uri);
+  if (!u) {
+    result.error = "bad URI " + uri;
+    co_return result;
+  }
+  auto executor = co_await asio::this_coro::executor;
+  beast::error_code ec;
+  tcp::resolver resolver(executor);
+  auto endpoints = co_await resolver.async_resolve(u->host, u->port, asio::redirect_error(use_awaitable, ec));
+  if (ec) {
+    result.error = "cannot resolve " + u->host + ": " + ec.message();
+    co_return result;
+  }
+  bhttp::request<bhttp::string_body> req{bhttp::verb::post, u->target, 11};
+  req.set(bhttp::field::host, u->host);
+  req.set(bhttp::field::content_type, content_type);
+  req.set(bhttp::field::user_agent, "ng911");
+  req.body() = std::move(body);
+  req.prepare_payload();
+  bhttp::response_parser<bhttp::string_body> parser;
+  parser.body_limit(16 * 1024 * 1024);
+  beast::flat_buffer buffer;
+  auto exchange = [&](auto& stream) -> awaitable<void> {
+    co_await bhttp::async_write(stream, req, asio::redirect_error(use_awaitable, ec));
+    if (!ec) co_await bhttp::async_read(stream, buffer, parser, asio::redirect_error(use_awaitable, ec));
+  };
+  if (!u->tls) {
+    beast::tcp_stream stream(executor);
+    stream.expires_after(timeout);
+    co_await stream.async_connect(endpoints, asio::redirect_error(use_awaitable, ec));
+    if (!ec) co_await exchange(stream);
+  } else {
+    ssl::context ctx(ssl::context::tls_client);
+    ctx.set_default_verify_paths();
+    ctx.set_verify_mode(ssl::verify_peer);
+    beast::ssl_stream<beast::tcp_stream> stream(executor, ctx);
+    SSL_set_tlsext_host_name(stream.native_handle(), u->host.c_str());
+    beast::get_lowest_layer(stream).expires_after(timeout);
+    co_await beast::get_lowest_layer(stream).async_connect(endpoints, asio::redirect_error(use_awaitable, ec));
+    if (!ec) co_await stream.async_handshake(ssl::stream_base::client, asio::redirect_error(use_awaitable, ec));
+    if (!ec) co_await exchange(stream);
+  }
+  if (ec) {
+    result.timed_out = ec == beast::error::timeout;
+    result.error = ec.message();
+    co_return result;
+  }
+  auto& res = parser.get();
+  result.ok = true;
+  result.status = res.result_int();
+  result.content_type = std::string(res[bhttp::field::content_type]);
+  result.body = std::move(res.body());
+  co_return result;
+}
+
+}  // namespace ng911::http

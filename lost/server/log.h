@@ -1,0 +1,50 @@
+#pragma once
+// Structured logs: one JSON object per line on stderr, buffered so that logging every query
+// costs a memcpy, not a system call. A background thread flushes at least every 200 ms.
+#include <condition_variable>
+#include <initializer_list>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <utility>
+
+namespace ng911::lost {
+
+// A field of a log line: numbers and booleans are written bare, text is quoted and escaped.
+struct LogField {
+  std::string_view key;
+  std::string value;
+  bool quoted = true;
+  LogField(std::string_view k, std::string_view v) : key(k), value(v) {}
+  LogField(std::string_view k, const char* v) : key(k), value(v) {}
+  LogField(std::string_view k, const std::string& v) : key(k), value(v) {}
+  template <class N>
+    requires std::is_arithmetic_v<N>
+  LogField(std::string_view k, N v) : key(k), value(std::to_string(v)), quoted(false) {
+    if constexpr (std::is_same_v<N, bool>) value = v ? "true" : "false";
+  }
+};
+
+class Logger {
+ public:
+  explicit Logger(int fd = 2);
+  ~Logger();
+  Logger(const Logger&) = delete;
+  Logger& operator=(const Logger&) = delete;
+
+  // {"ts":"...","level":"info","event":"...",...}; empty values are left out.
+  void write(std::string_view level, std::string_view event, std::initializer_list<LogField> fields);
+  void flush();
+
+ private:
+  void append(std::string&& line);
+  int fd_;
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  std::string buffer_;
+  bool stopping_ = false;
+  std::thread flusher_;
+};
+
+}  // namespace ng911::lost
