@@ -398,8 +398,10 @@ EcrfResult Ecrf::find_service(const LostRequest& req, const Snapshot& snap, Quer
   mapping.append_attribute("lastUpdated") = boundary ? boundary->last_updated.c_str() : started_at_.c_str();
   mapping.append_attribute("source") = config_.server_id.c_str();
   mapping.append_attribute("sourceId") = boundary ? token(boundary->es_nguid).c_str() : ("default." + token(resolved->provided)).c_str();
+  // Always a displayName: some clients (Kamailio 5.6's lost module) fail without one.
   auto display = boundary ? boundary->display_name : fallback->display_name;
-  if (!display.empty()) {
+  if (display.empty()) display = boundary ? boundary->agency_id : fallback->uri;
+  {
     auto dn = mapping.append_child("displayName");
     dn.text() = display.c_str();
     dn.append_attribute("xml:lang") = config_.language.c_str();

@@ -3,21 +3,21 @@
 # emergency INVITE with a PIDF-LO, asks ng911-lost for the route and must get the PSAP URI that
 # the published boundaries give for the caller's position.
 #   kamailio_interop_test.sh PATH/TO/ng911-lost PATH/TO/ng911-gis
-# Needs kamailio, kamailio-utils-modules (lost, http_client) and sip-tester (sipp); exits 77
-# (skipped) without them. Files: kamailio/kamailio.cfg.in, kamailio/sos-invite-psap3.xml.
+# Needs kamailio, kamailio-utils-modules (lost, http_client) and sip-tester (sipp), which
+# scripts/install-deps.sh installs; fails without them. Files: kamailio/kamailio.cfg.in, kamailio/sos-invite-psap3.xml.
 # NG911_TEST_KEEP_TMP=1 keeps the logs, SIP message traces and rendered config.
 source "$(dirname "$0")/../support/testlib.sh"
 lost_bin="$1" gis="$2"
 here="$(cd "$(dirname "$0")" && pwd)"
 data="$(cd "$here/../data/gis" && pwd)"
 
-skip() { echo "SKIP: $1"; exit 77; }
+missing() { echo "FAIL: $1"; exit 1; }
 for tool in kamailio sipp curl python3 setsid; do
-  command -v "$tool" >/dev/null || skip "$tool not installed (apt-get install kamailio kamailio-utils-modules sip-tester curl)"
+  command -v "$tool" >/dev/null || missing "$tool not installed (apt-get install kamailio kamailio-utils-modules sip-tester curl)"
 done
 modules="$(kamailio -h 2>&1 | sed -n 's/.*Modules search path (default: \(.*\))/\1/p' || true)"
 for mod in lost http_client sl textops; do
-  [ -f "$modules/$mod.so" ] || skip "Kamailio module $mod not in '$modules' (apt-get install kamailio-utils-modules)"
+  [ -f "$modules/$mod.so" ] || missing "Kamailio module $mod not in '$modules' (apt-get install kamailio-utils-modules)"
 done
 
 use_test_db kamailio
