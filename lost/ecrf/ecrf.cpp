@@ -435,9 +435,10 @@ EcrfResult Ecrf::find_service(const LostRequest& req, const Snapshot& snap, Quer
       list("valid", place.civic->valid);
       list("invalid", place.civic->invalid);
       list("unchecked", place.civic->unchecked);
-    } else {
-      warnings.push_back({"locationValidationUnavailable", "only civic locations are validated"});
     }
+    // Geodetic locations are not validated. RFC 5222 defines locationValidationUnavailable for
+    // this, but its schema (Appendix A) leaves it out of the warnings container, so sending it
+    // would make the response invalid; the absence of <locationValidation> says the same.
   }
   add_warnings(d.root(), warnings, config_);
   add_path(d.root(), req.path, config_.server_id);
