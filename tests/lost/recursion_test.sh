@@ -9,7 +9,7 @@
 # loops A -> B -> A. Checks: redirect (iterative), forwarding with <path> (recursive, two and
 # three servers), loop, serverTimeout, serverError; every LoST body validates against lost.rng.
 #   recursion_test.sh PATH/TO/ng911-lost PATH/TO/ng911-gis
-# Needs curl, xmllint and python3. NG911_TEST_KEEP_TMP=1 keeps the logs and bodies.
+# Needs curl, xmllint, python3 and openssl. NG911_TEST_KEEP_TMP=1 keeps the logs and bodies.
 source "$(dirname "$0")/../support/testlib.sh"
 lost_bin="$1" gis="$2"
 here="$(cd "$(dirname "$0")" && pwd)"
@@ -19,8 +19,8 @@ data="$repo/tests/data/lost"
 rng="$repo/../shared/standards/lost.rng"
 
 missing() { echo "FAIL: $1"; exit 1; }
-for tool in curl xmllint python3; do
-  command -v "$tool" >/dev/null || missing "$tool not installed (apt-get install curl libxml2-utils python3)"
+for tool in curl xmllint python3 openssl; do
+  command -v "$tool" >/dev/null || missing "$tool not installed (apt-get install curl libxml2-utils python3 openssl)"
 done
 [ -f "$rng" ] || missing "no LoST schema at $rng"
 
@@ -341,11 +341,72 @@ ask "edge iteratively for the silent peer's point" edge ${lat_lon[silent]}
 expect_xp "$(X redirect)/@target" "peer-silent.test.example" "iterative: a redirect, the peer is not asked"
 expect_time 0 0.4 "iterative: no waiting on the peer"
 curl -fsS -m 5 "$(url edge)/metrics" >"$tmp/metrics" 2>/dev/null || : >"$tmp/metrics"
+edge_metrics="$(cat "$tmp/metrics")"
+
+# ---------------------------------------------------------------------------------------------
+# Peers over HTTPS. The forwarding server trusts our test CA (OpenSSL's SSL_CERT_FILE) and must
+# check that the peer's certificate is valid for the host it dialled (RFC 6125, RFC 5222
+# section 15), not merely that some trusted CA signed it.
+#   B-tls    B's data, certificate for IP 127.0.0.1 from the test CA       -> answers
+#   B-wrong  B's data, certificate for wrong.test.example from the test CA -> serverError
+#   B-rogue  B's data, self-signed certificate for IP 127.0.0.1            -> serverError
+pki="$tmp/pki"; mkdir "$pki"
+(
+  cd "$pki"
+  gen() { openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$1.key" 2>/dev/null; }
+  sign() {  # NAME SUBJECT SAN
+    openssl req -new -key "$1.key" -out "$1.csr" -subj "$2" 2>/dev/null
+    printf 'subjectAltName=%s\nextendedKeyUsage=serverAuth\n' "$3" >"$1.ext"
+    openssl x509 -req -in "$1.csr" -CA ca.pem -CAkey ca.key -CAcreateserial -out "$1.pem" -days 2 -extfile "$1.ext" 2>/dev/null
+  }
+  gen ca; gen good; gen wrong; gen rogue
+  openssl req -x509 -new -key ca.key -out ca.pem -days 2 -subj "/CN=ng911 test CA" \
+    -addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign,cRLSign 2>/dev/null
+  sign good "/CN=127.0.0.1" "IP:127.0.0.1"
+  sign wrong "/CN=wrong.test.example" "DNS:wrong.test.example"
+  openssl req -x509 -new -key rogue.key -out rogue.pem -days 2 -subj "/CN=127.0.0.1" -addext subjectAltName=IP:127.0.0.1 2>/dev/null
+) || give_up "openssl could not make the test certificates"
+if command -v openssl >/dev/null && [ -s "$pki/good.pem" ] && [ -s "$pki/wrong.pem" ] && [ -s "$pki/rogue.pem" ]; then
+  pass "test CA and peer certificates made"
+  # A TLS instance is healthy when /healthz answers over HTTPS (any certificate).
+  start_tls() {  # NAME CERT
+    local name="$1" cert="$2"
+    "$lost_bin" --listen 127.0.0.1:0 --db "dbname=$db_b" --server-id "$name.test.example" \
+      --tls-cert "$pki/$cert.pem" --tls-key "$pki/$cert.key" >"$tmp/$name.log" 2>&1 &
+    pid[$name]=$!
+    local deadline=$((SECONDS + 30)) p=""
+    until p="$(grep -m1 '"event":"starting"' "$tmp/$name.log" 2>/dev/null | sed -n 's/.*"listen":"[^"]*:\([0-9][0-9]*\)".*/\1/p' || true)"
+      [ -n "$p" ] && curl -kfsS -m 2 -o /dev/null "https://127.0.0.1:$p/healthz" 2>/dev/null; do
+      kill -0 "${pid[$name]}" 2>/dev/null || give_up "ng911-lost $name exited at start" "$name"
+      [ "$SECONDS" -lt "$deadline" ] || give_up "ng911-lost $name not healthy within 30 s" "$name"
+      sleep 0.1
+    done
+    port[$name]="$p"
+    pass "ng911-lost $name healthy on https://127.0.0.1:$p"
+  }
+  start_tls b-tls good
+  start_tls b-wrong wrong
+  start_tls b-rogue rogue
+  SSL_CERT_FILE="$pki/ca.pem" start_lost tls-edge 0 "$db_a" --server-id ecrf-tls-edge.test.example --peer-timeout-ms 2000 \
+    --peer "b-tls.test.example https://127.0.0.1:${port[b-tls]}/ bbox:-97,30,-96,31" \
+    --peer "b-wrong.test.example https://127.0.0.1:${port[b-wrong]}/ bbox:-60,40,-59,41" \
+    --peer "b-rogue.test.example https://127.0.0.1:${port[b-rogue]}/ bbox:-58,40,-57,41"
+  ask "recursively over HTTPS to a peer with a valid certificate" tls-edge 30.275 -96.735 'recursive="true"'
+  expect_xp "$M/$(X displayName)" "East PSAP 3" "HTTPS peer: its answer comes back"
+  expect_xp "$VIA[2]/@source" "b-tls.test.example" "HTTPS peer: second via is the peer"
+  ask "recursively over HTTPS to a peer whose certificate names another host" tls-edge 40.5 -59.5 'recursive="true"'
+  expect_xp "count($(X errors serverError))" 1 "certificate for wrong.test.example, dialled 127.0.0.1: <errors><serverError>"
+  ask "recursively over HTTPS to a peer with an untrusted certificate" tls-edge 40.5 -57.5 'recursive="true"'
+  expect_xp "count($(X errors serverError))" 1 "untrusted self-signed certificate: <errors><serverError>"
+else
+  fail "openssl could not make the test certificates"
+fi
+printf '%s\n' "$edge_metrics" >"$tmp/metrics"
 m() { awk -v m="$1" '$1 == m { v = $2 } END { print v + 0 }' "$tmp/metrics"; }
 expect_eq "$(m 'ng911_lost_queries_total{request="findService",result="serverTimeout"}')" 2 "metrics: 2 serverTimeout"
 if [ "$(m 'ng911_lost_queries_total{request="findService",result="serverError"}')" -ge 5 ]; then pass "metrics: serverError counted"
 else fail "metrics: serverError count $(m 'ng911_lost_queries_total{request="findService",result="serverError"}'), wanted at least 5"; fi
-for n in a b c edge; do
+for n in a b c edge b-tls b-wrong b-rogue tls-edge; do
   code="$(curl -sS -m 5 -o /dev/null -w '%{http_code}' "$(url "$n")/healthz" 2>/dev/null || true)"
   if kill -0 "${pid[$n]}" 2>/dev/null && [ "$code" = 200 ]; then pass "$n still alive"; else fail "$n not alive at the end (healthz '$code')"; show_log "$n"; fi
 done
