@@ -10,7 +10,8 @@ class LostService {
  public:
   explicit LostService(Config config);
   ~LostService();
-  // Serves until SIGINT or SIGTERM; returns the process exit code.
+  // Serves until SIGINT or SIGTERM, which the caller must have blocked in every thread
+  // (pthread_sigmask before constructing); returns the process exit code.
   int run();
 
  private:

@@ -407,7 +407,11 @@ expect_eq "$(m 'ng911_lost_queries_total{request="findService",result="serverTim
 if [ "$(m 'ng911_lost_queries_total{request="findService",result="serverError"}')" -ge 5 ]; then pass "metrics: serverError counted"
 else fail "metrics: serverError count $(m 'ng911_lost_queries_total{request="findService",result="serverError"}'), wanted at least 5"; fi
 for n in a b c edge b-tls b-wrong b-rogue tls-edge; do
-  code="$(curl -sS -m 5 -o /dev/null -w '%{http_code}' "$(url "$n")/healthz" 2>/dev/null || true)"
+  [ -n "${pid[$n]:-}" ] || continue
+  case "$n" in
+    b-*) code="$(curl -ksS -m 5 -o /dev/null -w '%{http_code}' "https://127.0.0.1:${port[$n]}/healthz" 2>/dev/null || true)" ;;
+    *) code="$(curl -sS -m 5 -o /dev/null -w '%{http_code}' "$(url "$n")/healthz" 2>/dev/null || true)" ;;
+  esac
   if kill -0 "${pid[$n]}" 2>/dev/null && [ "$code" = 200 ]; then pass "$n still alive"; else fail "$n not alive at the end (healthz '$code')"; show_log "$n"; fi
 done
 
