@@ -192,8 +192,18 @@ elif mode == "second-half-header":
     s.settimeout(5); first = s.recv(4096)
     if not first.startswith(b"HTTP/1.1 200"): print("first request failed: %r" % first[:60]); sys.exit(0)
     s.sendall(b"POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Ty"); drain()
-elif mode == "idle":
-    drain()
+elif mode == "pipeline":
+    # Two requests in one write: both answered, in order, on the one connection.
+    s.sendall(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\nGET /nowhere HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
+    s.settimeout(limit); got = b""
+    try:
+        while True:
+            d = s.recv(65536)
+            if not d: break
+            got += d
+    except socket.timeout:
+        pass
+    print(" ".join(l.split(b" ")[1].decode() for l in got.split(b"\r\n") if l.startswith(b"HTTP/1.1 ")))
 EOF
 raw() { timeout 30 python3 "$tmp/raw.py" "$@" 2>&1 || true; }
 
@@ -246,6 +256,8 @@ code="$(curl -sS -m 5 -o /dev/null -w '%{http_code}' -H 'Content-Type: text/xml'
 expect_eq "$code" 415 "Content-Type text/xml is 415"
 code="$(curl -sS -m 5 -o /dev/null -w '%{http_code}' --data-binary "@$tmp/psap3.xml" "$url/" 2>/dev/null || true)"
 expect_eq "$code" 415 "form Content-Type is 415"
+code="$(curl -sS -m 5 -o /dev/null -w '%{http_code}' -H 'Content-Type:' --data-binary "@$tmp/psap3.xml" "$url/" 2>/dev/null || true)"
+expect_eq "$code" 415 "no Content-Type is 415"
 lost_post "Content-Type with parameters and upper case" "$url" "$tmp/psap3.xml" 200 -H 'Content-Type: Application/LoST+XML; charset=utf-8'
 head -c 100000 /dev/zero | tr '\0' a >"$tmp/huge-header"
 code="$(curl -sS -m 10 -o /dev/null -w '%{http_code}' -H 'Content-Type: application/lost+xml' -H "X-Huge: $(cat "$tmp/huge-header")" \
@@ -265,6 +277,7 @@ curl --http1.1 -sS -v -m 20 -o /dev/null -H 'Content-Type: application/lost+xml'
 set -e
 expect_eq "$(grep -c 'Re-using existing connection' "$tmp/keepalive.out" || true)" 2 "keep-alive: requests 2 and 3 reuse the connection"
 expect_eq "$(grep -c '^< HTTP/1.1 200' "$tmp/keepalive.out" || true)" 3 "keep-alive: three 200s"
+expect_eq "$(raw pipeline "${port[srv]}" 5)" "200 404" "pipelining: two requests in one packet, two answers in order"
 
 # Hostile or broken bodies: a LoST badRequest (HTTP 200), fast, and the server lives on.
 hostile() {  # WHAT FILE
