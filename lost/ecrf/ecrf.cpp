@@ -21,8 +21,10 @@ std::string utc_time(std::time_t t) {
   return buf;
 }
 
-// xs:token: no leading, trailing or repeated spaces, no line breaks.
-std::string token(std::string_view s) {
+// xs:token: no leading, trailing or repeated spaces, no line breaks; only characters XML allows.
+std::string token(std::string_view raw) {
+  std::string safe = xml_safe(raw);
+  std::string_view s = safe;
   std::string out;
   bool space = false;
   for (char c : s) {

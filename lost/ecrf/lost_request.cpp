@@ -67,6 +67,59 @@ std::string namespace_uri(const pugi::xml_node& node) {
   return {};
 }
 
+namespace {
+
+// Decodes one UTF-8 sequence at text[i]; returns its length, or 0 when malformed, and the code
+// point in cp. Overlong forms and surrogates are malformed.
+std::size_t decode_utf8(std::string_view text, std::size_t i, char32_t& cp) {
+  auto b = [&](std::size_t k) { return static_cast<unsigned char>(text[k]); };
+  unsigned char c = b(i);
+  std::size_t len = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xE ? 3 : (c >> 3) == 0x1E ? 4 : 0;
+  if (len == 0 || i + len > text.size()) return 0;
+  cp = len == 1 ? c : len == 2 ? (c & 0x1F) : len == 3 ? (c & 0x0F) : (c & 0x07);
+  for (std::size_t k = 1; k < len; ++k) {
+    if ((b(i + k) & 0xC0) != 0x80) return 0;
+    cp = (cp << 6) | (b(i + k) & 0x3F);
+  }
+  static constexpr char32_t min_for_len[] = {0, 0, 0x80, 0x800, 0x10000};
+  if (cp < min_for_len[len] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return 0;
+  return len;
+}
+
+bool xml_char(char32_t cp) {
+  return cp == 0x9 || cp == 0xA || cp == 0xD || (cp >= 0x20 && cp <= 0xD7FF) || (cp >= 0xE000 && cp <= 0xFFFD) ||
+         (cp >= 0x10000 && cp <= 0x10FFFF);
+}
+
+}  // namespace
+
+std::optional<std::size_t> first_non_xml_char(std::string_view text) {
+  for (std::size_t i = 0; i < text.size();) {
+    char32_t cp = 0;
+    std::size_t len = decode_utf8(text, i, cp);
+    if (len == 0 || !xml_char(cp)) return i;
+    i += len;
+  }
+  return std::nullopt;
+}
+
+std::string xml_safe(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (std::size_t i = 0; i < text.size();) {
+    char32_t cp = 0;
+    std::size_t len = decode_utf8(text, i, cp);
+    if (len == 0 || !xml_char(cp)) {
+      out += '?';
+      i += len == 0 ? 1 : len;
+    } else {
+      out.append(text.substr(i, len));
+      i += len;
+    }
+  }
+  return out;
+}
+
 bool lower_ascii_equals(std::string_view text, std::string_view lower_case) {
   if (text.size() != lower_case.size()) return false;
   for (std::size_t i = 0; i < text.size(); ++i)
@@ -76,6 +129,9 @@ bool lower_ascii_equals(std::string_view text, std::string_view lower_case) {
 
 LostRequest parse_lost_request(std::string_view body, const ParseLimits& limits) {
   if (body.empty()) throw BadRequest("empty request body");
+  // pugixml checks neither the encoding nor XML's character set; LoST is UTF-8 XML 1.0.
+  if (auto bad = first_non_xml_char(body))
+    throw BadRequest("not well-formed XML: invalid UTF-8 or a character XML forbids at byte " + std::to_string(*bad));
   // DOCTYPE and entity declarations have no place in LoST; refusing them closes every entity
   // expansion trick before parsing.
   if (body.find("<!DOCTYPE") != std::string_view::npos || body.find("<!ENTITY") != std::string_view::npos)

@@ -2,6 +2,7 @@
 // LoST (RFC 5222) requests as received: parsed with pugixml, namespaces checked, attribute
 // defaults of the schema applied. One parser for every request type.
 #include <memory>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -57,5 +58,10 @@ LostRequest parse_lost_request(std::string_view body, const ParseLimits& limits 
 std::string_view local_name(const pugi::xml_node& node);
 std::string namespace_uri(const pugi::xml_node& node);
 bool lower_ascii_equals(std::string_view text, std::string_view lower_case);
+// Where `text` is not well-formed UTF-8 or holds a character XML 1.0 forbids: the byte offset.
+std::optional<std::size_t> first_non_xml_char(std::string_view text);
+// `text` with every invalid UTF-8 sequence and XML-forbidden character replaced by '?', fit to
+// be copied into an answer.
+std::string xml_safe(std::string_view text);
 
 }  // namespace ng911::ecrf

@@ -9,6 +9,7 @@
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/ssl.hpp>
+#include <boost/asio/ssl/host_name_verification.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core.hpp>
@@ -73,14 +74,18 @@ struct Server::Impl {
       parser.header_limit(static_cast<std::uint32_t>(options.max_header_bytes));
       parser.body_limit(options.max_body_bytes);
       beast::error_code ec;
-      // A keep-alive connection may idle between requests; once a request starts, it gets
-      // request_timeout for all of it.
-      beast::get_lowest_layer(stream).expires_after(first ? options.request_timeout : options.idle_timeout);
-      co_await bhttp::async_read_header(stream, buffer, parser, asio::redirect_error(use_awaitable, ec));
+      // A keep-alive connection may idle until its next request starts; from the first byte on,
+      // the request gets request_timeout for all of it.
+      if (!first && buffer.size() == 0) {
+        beast::get_lowest_layer(stream).expires_after(options.idle_timeout);
+        std::size_t n = co_await stream.async_read_some(buffer.prepare(4096), asio::redirect_error(use_awaitable, ec));
+        buffer.commit(n);
+      }
       if (!ec) {
         beast::get_lowest_layer(stream).expires_after(options.request_timeout);
-        co_await bhttp::async_read(stream, buffer, parser, asio::redirect_error(use_awaitable, ec));
+        co_await bhttp::async_read_header(stream, buffer, parser, asio::redirect_error(use_awaitable, ec));
       }
+      if (!ec) co_await bhttp::async_read(stream, buffer, parser, asio::redirect_error(use_awaitable, ec));
       if (ec == bhttp::error::end_of_stream || ec == asio::error::eof || ec == asio::error::connection_reset) co_return;
       if (ec == beast::error::timeout) {
         if (parser.got_some()) ++counters.timeouts;
@@ -239,7 +244,7 @@ std::optional<Uri> parse_uri(const std::string& uri) {
 }
 
 awaitable<ClientResult> post(const std::string& uri, const std::string& content_type, std::string body,
-                             std::chrono::milliseconds timeout) {
+                             std::chrono::milliseconds timeout, std::string ca_file) {
   ClientResult result;
   auto u = parse_uri(uri);
   if (!u) {
@@ -274,8 +279,11 @@ awaitable<ClientResult> post(const std::string& uri, const std::string& content_
     if (!ec) co_await exchange(stream);
   } else {
     ssl::context ctx(ssl::context::tls_client);
-    ctx.set_default_verify_paths();
+    if (ca_file.empty()) ctx.set_default_verify_paths();
+    else ctx.load_verify_file(ca_file);
     ctx.set_verify_mode(ssl::verify_peer);
+    // The certificate must be for the host we dialled, not just signed by a CA we trust.
+    ctx.set_verify_callback(ssl::host_name_verification(u->host));
     beast::ssl_stream<beast::tcp_stream> stream(executor, ctx);
     SSL_set_tlsext_host_name(stream.native_handle(), u->host.c_str());
     beast::get_lowest_layer(stream).expires_after(timeout);

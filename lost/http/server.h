@@ -91,8 +91,10 @@ struct ClientResult {
   std::string content_type, body, error;
 };
 
-// POSTs body to uri on the calling coroutine's executor, giving up after `timeout`.
+// POSTs body to uri on the calling coroutine's executor, giving up after `timeout`. https
+// peers must present a certificate for their host name from a CA in ca_file (empty: the
+// system's trust store).
 boost::asio::awaitable<ClientResult> post(const std::string& uri, const std::string& content_type, std::string body,
-                                          std::chrono::milliseconds timeout);
+                                          std::chrono::milliseconds timeout, std::string ca_file = {});
 
 }  // namespace ng911::http

@@ -85,6 +85,7 @@ std::optional<Config> parse_config(int argc, const char* const* argv) {
       ("peer", po::value(&peers)->composing(),
        "\"ID URI REGION\": another LoST server and the region it covers (REGION: bbox:minlon,minlat,maxlon,maxlat or wkt:...)")
       ("peer-timeout-ms", po::value<long>()->default_value(2000), "how long a recursive query waits for a peer")
+      ("peer-ca", po::value(&c.peer_ca), "verify https peers against these CAs (PEM; default: the system's store)")
       ("tls-cert", po::value<std::string>(), "serve HTTPS with this certificate chain (PEM)")
       ("tls-key", po::value<std::string>(), "private key of --tls-cert (PEM)")
       ("tls-ca", po::value<std::string>(), "verify client certificates against these CAs (PEM)")
@@ -93,7 +94,7 @@ std::optional<Config> parse_config(int argc, const char* const* argv) {
       ("max-header-bytes", po::value<std::size_t>()->default_value(c.http.max_header_bytes), "largest request header")
       ("request-timeout-ms", po::value<long>()->default_value(10000), "time to read and answer one request")
       ("idle-timeout-ms", po::value<long>()->default_value(60000), "keep-alive wait for the next request")
-      ("max-connections", po::value<std::size_t>()->default_value(c.http.max_connections), "concurrent connections per thread")
+      ("max-connections", po::value<std::size_t>()->default_value(c.http.max_connections), "concurrent connections, all threads together")
       ("reload-check-seconds", po::value<long>()->default_value(5), "also look for new publishes this often")
       ("log-queries", po::value<bool>()->default_value(true), "log every query (JSON lines on stderr)");
   po::variables_map vm;

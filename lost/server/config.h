@@ -15,6 +15,7 @@ struct Config {
   ecrf::EcrfConfig ecrf;
   std::optional<std::string> db;  // --db; else PG* variables, then the local cluster
   std::chrono::milliseconds peer_timeout{2000};
+  std::string peer_ca;  // CAs for https peers' certificates; empty: the system's trust store
   std::chrono::seconds reload_check{5};
   bool log_queries = true;
 };

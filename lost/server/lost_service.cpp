@@ -26,15 +26,16 @@ bool is_lost_content_type(std::string_view ct) {
   return ecrf::lower_ascii_equals(media, "application/lost+xml");
 }
 
-// A peer's answer we pass on must itself be LoST.
-bool looks_like_lost(const std::string& body) {
-  try {
-    auto doc = std::make_unique<pugi::xml_document>();
-    if (!doc->load_buffer(body.data(), body.size())) return false;
-    return ecrf::namespace_uri(doc->document_element()) == ecrf::kLostNs;
-  } catch (...) {
-    return false;
-  }
+// A peer's answer we pass on must itself be a LoST answer to the request we forwarded: the
+// matching response, <errors> or <redirect>, in UTF-8 XML.
+bool is_lost_answer(const std::string& body, const std::string& request) {
+  if (ecrf::first_non_xml_char(body)) return false;
+  pugi::xml_document doc;
+  if (!doc.load_buffer(body.data(), body.size())) return false;
+  auto root = doc.document_element();
+  if (ecrf::namespace_uri(root) != ecrf::kLostNs) return false;
+  auto name = ecrf::local_name(root);
+  return name == request + "Response" || name == "errors" || name == "redirect";
 }
 
 }  // namespace
@@ -86,12 +87,15 @@ struct LostService::Impl {
     } else {
       auto& forward = std::get<ecrf::Forward>(result);
       peer = forward.peer_id;
-      auto reply = co_await http::post(forward.peer_uri, "application/lost+xml", std::move(forward.body), config.peer_timeout);
+      auto reply = co_await http::post(forward.peer_uri, "application/lost+xml", std::move(forward.body), config.peer_timeout,
+                                       config.peer_ca);
       if (reply.timed_out) {
         body = ecrf.peer_timeout(forward.peer_id);
         outcome.result = "serverTimeout";
-      } else if (!reply.ok || reply.status != 200 || !looks_like_lost(reply.body)) {
-        body = ecrf.peer_failed(forward.peer_id, reply.ok ? "HTTP " + std::to_string(reply.status) : reply.error);
+      } else if (!reply.ok || reply.status != 200 || !is_lost_answer(reply.body, outcome.request)) {
+        body = ecrf.peer_failed(forward.peer_id, !reply.ok             ? reply.error
+                                                 : reply.status != 200 ? "HTTP " + std::to_string(reply.status)
+                                                                       : "its answer is not a LoST " + outcome.request + " answer");
         outcome.result = "serverError";
       } else {
         body = std::move(reply.body);

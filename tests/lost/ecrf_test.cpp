@@ -450,7 +450,10 @@ BOOST_AUTO_TEST_CASE(bad_requests) {
                                   std::string("<findService xmlns=\"urn:ietf:params:xml:ns:lost1\" recursive=\"maybe\">") + point(30.2, -97.7) + "<service>urn:service:sos</service></findService>",
                                   std::string("<getServiceBoundary xmlns=\"urn:ietf:params:xml:ns:lost1\"/>"),
                                   std::string(""),
-                                  std::string(200, '<')}) {
+                                  std::string(200, '<'),
+                                  std::string("<findServic\xff\xfe xmlns=\"urn:ietf:params:xml:ns:lost1\"/>"),
+                                  find(point(30.2, -97.7), "urn:service:\xc3\x28sos"),
+                                  find(point(30.2, -97.7), "urn:service:\x01\x02sos")}) {
     auto r = ask(body);
     BOOST_TEST(has(r, "<badRequest"), body);
   }

@@ -31,7 +31,7 @@ stop() {  # PID: TERM, then KILL after 5 s
   kill -KILL "$p" 2>/dev/null || true
 }
 cleanup() {
-  exec 3>&- 4>&- 5>&- 2>/dev/null || true
+  exec 3>&- 4>&-
   local p n
   for p in "${helper_pids[@]}"; do kill -KILL "$p" 2>/dev/null || true; done
   for n in "${!pid[@]}"; do stop "${pid[$n]}"; done
@@ -42,7 +42,9 @@ trap cleanup EXIT
 trap 'exit 143' TERM
 trap 'exit 130' INT
 
-show_log() { [ -s "$tmp/$1.log" ] && { echo "     --- $1.log (last 30 lines)"; tail -n 30 "$tmp/$1.log" | sed 's/^/     /'; } || true; }
+show_log() {
+  if [ -s "$tmp/$1.log" ]; then echo "     --- $1.log (last 30 lines)"; tail -n 30 "$tmp/$1.log" | sed 's/^/     /'; fi
+}
 give_up() { fail "$1"; [ -z "${2:-}" ] || show_log "$2"; finish || true; exit 1; }
 
 # start_lost NAME ARGS...: an instance on a free port of its own (--listen 127.0.0.1:0; the
@@ -203,7 +205,8 @@ elif mode == "pipeline":
             got += d
     except socket.timeout:
         pass
-    print(" ".join(l.split(b" ")[1].decode() for l in got.split(b"\r\n") if l.startswith(b"HTTP/1.1 ")))
+    import re
+    print(" ".join(c.decode() for c in re.findall(rb"HTTP/1\.1 ([0-9]{3}) ", got)))
 EOF
 raw() { timeout 30 python3 "$tmp/raw.py" "$@" 2>&1 || true; }
 
@@ -282,7 +285,9 @@ expect_eq "$(raw pipeline "${port[srv]}" 5)" "200 404" "pipelining: two requests
 # Hostile or broken bodies: a LoST badRequest (HTTP 200), fast, and the server lives on.
 hostile() {  # WHAT FILE
   lost_post "$1" "$url" "$2" 200
-  expect_xp "count($(X errors badRequest))" 1 "$1: <errors><badRequest>"
+  # (grep, not XPath: the classification is checked even where the body is not well-formed)
+  if grep -Eq '<errors[ >].*<badRequest[ />]' "$tmp/body"; then pass "$1: <errors><badRequest>"
+  else fail "$1: wanted <errors><badRequest>, got: $(head -c 600 "$tmp/body" | cat -v)"; fi
   expect_fast 2 "$1: answered quickly"
   ! grep -q '<badRequest' "$tmp/body" || bad_answers=$((bad_answers + 1))
 }
@@ -432,19 +437,27 @@ alive limits "$lurl"
 # The connection limit: two idle connections fill --max-connections 2 (one thread); a third is
 # closed without an answer; once the two go, requests work again.
 start_lost conn --server-id "$sid" --threads 1 --max-connections 2 --request-timeout-ms 30000 --idle-timeout-ms 30000
-curl_conn() { curl -sS -m 3 -o /dev/null -w '%{http_code}' "http://127.0.0.1:${port[conn]}/healthz" 2>/dev/null || true; }
+# curl_conn: "STATUS/CURL_EXIT" of a /healthz request: 200/0 answered; 000/52 (empty reply) or
+# 000/56 (reset) closed by the server; 000/28 a timeout, which is not a refusal.
+curl_conn() {
+  local c rc
+  set +e; c="$(curl -sS -m 3 -o /dev/null -w '%{http_code}' "http://127.0.0.1:${port[conn]}/healthz" 2>/dev/null)"; rc=$?; set -e
+  echo "$c/$rc"
+}
+refusal() { [[ "$1" =~ ^000/(52|56|7)$ ]]; }
 wait_healthy conn "http://127.0.0.1:${port[conn]}"
 exec 3<>"/dev/tcp/127.0.0.1/${port[conn]}"
 exec 4<>"/dev/tcp/127.0.0.1/${port[conn]}"
 deadline=$((SECONDS + 10)) code=""
-while code="$(curl_conn)"; [ "$code" = 200 ] && [ "$SECONDS" -lt "$deadline" ]; do sleep 0.2; done
-if [ "$code" != 200 ]; then pass "with 2 idle connections open, a third gets no answer ($code)"; else fail "with 2 idle connections open, a third still got 200 after 10 s"; fi
-refused=0; for _ in 1 2 3; do [ "$(curl_conn)" = 200 ] || refused=$((refused + 1)); done
+while code="$(curl_conn)"; [ "$code" = 200/0 ] && [ "$SECONDS" -lt "$deadline" ]; do sleep 0.2; done
+if refusal "$code"; then pass "with 2 idle connections open, a third is closed without an answer (status/curl exit $code)"
+else fail "with 2 idle connections open, a third: status/curl exit $code, wanted closed at once (000/52 or 000/56)"; fi
+refused=0; for _ in 1 2 3; do ! refusal "$(curl_conn)" || refused=$((refused + 1)); done
 expect_eq "$refused" 3 "... and so does every further one while they stay open"
 exec 3>&- 4>&-
 deadline=$((SECONDS + 10))
-until code="$(curl_conn)"; [ "$code" = 200 ] || [ "$SECONDS" -ge "$deadline" ]; do sleep 0.1; done
-expect_eq "$code" 200 "the idle connections closed, requests work again"
+until code="$(curl_conn)"; [ "$code" = 200/0 ] || [ "$SECONDS" -ge "$deadline" ]; do sleep 0.1; done
+expect_eq "$code" 200/0 "the idle connections closed, requests work again"
 lost_post "findService after the connection limit" "http://127.0.0.1:${port[conn]}" "$tmp/psap3.xml" 200
 curl -fsS -m 5 "http://127.0.0.1:${port[conn]}/metrics" >"$tmp/metrics" 2>/dev/null || : >"$tmp/metrics"
 expect_grew 0 "$(metric ng911_lost_http_refused_connections_total)" 4 "ng911_lost_http_refused_connections_total counted the refusals"
