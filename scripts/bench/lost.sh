@@ -108,7 +108,7 @@ cleanup() {
   local rc=$?
   set +e
   stop_server
-  if [ -n "$pgbench_pid" ] && alive "$pgbench_pid"; then kill -INT "$pgbench_pid"; wait "$pgbench_pid"; fi
+  if [ -n "$pgbench_pid" ] && alive "$pgbench_pid"; then kill -TERM "$pgbench_pid"; wait "$pgbench_pid"; fi
   if [ "$db_created" = 1 ]; then
     log "bench: dropping the scratch database $db"
     psql_admin -c "DROP DATABASE IF EXISTS \"$db\" WITH (FORCE)" >/dev/null
