@@ -1,0 +1,329 @@
+#include "sip/proxy.h"
+
+#include <unordered_map>
+
+#include <boost/asio/steady_timer.hpp>
+
+#include "sip/builder.h"
+#include "sip/text.h"
+
+namespace ng911::sip {
+
+namespace asio = boost::asio;
+
+struct StatefulProxy::Impl : std::enable_shared_from_this<Impl> {
+  struct ServerEntry {
+    ServerTransaction tx;
+    Endpoint peer;
+    std::string client_key;    // the transaction we forwarded it on
+    std::string forwarded;     // the request as we sent it (to build a CANCEL)
+    Endpoint target;
+    bool final_sent = false;
+    std::optional<TimePoint> wake;
+  };
+  struct ClientEntry {
+    ClientTransaction tx;
+    Endpoint target;
+    std::string server_key;
+    std::optional<TimePoint> wake;
+  };
+
+  asio::io_context& io;
+  ProxyConfig config;
+  ProxyCounters counters;
+  std::unique_ptr<Transport> transport;
+  asio::steady_timer ticker;
+  std::unordered_map<std::string, ServerEntry> servers;
+  std::unordered_map<std::string, ClientEntry> clients;
+
+  Impl(asio::io_context& ctx, ProxyConfig c) : io(ctx), config(std::move(c)), ticker(ctx) {}
+
+  void start() {
+    std::weak_ptr<Impl> weak = shared_from_this();
+    transport = std::make_unique<Transport>(
+        io, config.address, config.port,
+        [weak](std::string bytes, const Endpoint& from) {
+          if (auto self = weak.lock()) self->on_message(std::move(bytes), from);
+        },
+        [weak](const Endpoint& to, const std::string& why) {
+          if (auto self = weak.lock()) self->on_send_failure(to, why);
+        });
+    tick();
+  }
+
+  std::string self_host() const {
+    auto a = transport->address();
+    return a.is_v6() ? "[" + a.to_string() + "]" : a.to_string();
+  }
+
+  // Every 10 ms: fire due transaction timers.
+  void tick() {
+    ticker.expires_after(std::chrono::milliseconds(10));
+    ticker.async_wait([weak = weak_from_this()](boost::system::error_code ec) {
+      auto self = weak.lock();
+      if (ec || !self) return;
+      self->fire_timers(Clock::now());
+      self->tick();
+    });
+  }
+
+  void fire_timers(TimePoint now) {
+    std::vector<std::string> due_clients, due_servers;
+    for (auto& [k, e] : clients)
+      if (e.wake && *e.wake <= now) due_clients.push_back(k);
+    for (auto& [k, e] : servers)
+      if (e.wake && *e.wake <= now) due_servers.push_back(k);
+    for (auto& k : due_clients)
+      if (auto it = clients.find(k); it != clients.end()) client_actions(k, it->second.tx.on_timer(now));
+    for (auto& k : due_servers)
+      if (auto it = servers.find(k); it != servers.end()) server_actions(k, it->second.tx.on_timer(now));
+  }
+
+  void on_message(std::string bytes, const Endpoint& from) {
+    Message m = Message::parse(std::move(bytes), {.stream = from.protocol == Protocol::tcp});
+    if (m.is_request()) on_request(std::move(m), from);
+    else if (m.is_response() && m.ok()) on_response(std::move(m));
+    else ++counters.malformed;  // responses and garbage that do not parse are dropped
+  }
+
+  void reply(const Message& request, const Endpoint& to, int status, const std::string& reason,
+             const std::string& unsupported = {}) {
+    auto b = MessageBuilder::response_to(request, status, reason, new_branch().substr(7, 10));
+    if (!unsupported.empty()) b.add("Unsupported", unsupported);
+    transport->send(to, b.str());
+  }
+
+  bool addressed_to_us(const Uri& uri) const {
+    return uri.is_sip() && uri.host == transport->address().to_string() && uri.port.value_or(5060) == transport->port();
+  }
+
+  std::optional<Endpoint> endpoint_of(const Uri& uri, Protocol default_protocol) const {
+    if (!uri.is_sip()) return std::nullopt;
+    boost::system::error_code ec;
+    auto addr = asio::ip::make_address(std::string(uri.host), ec);
+    if (ec) return std::nullopt;  // names need DNS (RFC 3263): not in this core
+    Protocol p = default_protocol;
+    if (const Param* t = uri.param("transport")) p = iequals(t->value, "tcp") ? Protocol::tcp : Protocol::udp;
+    return Endpoint{p, addr, static_cast<std::uint16_t>(uri.port.value_or(5060))};
+  }
+
+  // Builds the request we send on: Route/Max-Forwards/Record-Route/Via per §16.6.
+  std::optional<std::pair<std::string, Endpoint>> forward_request(const Message& m, const Endpoint& from,
+                                                                   const std::string& branch) {
+    auto b = MessageBuilder::edit(m);
+    auto mf = m.max_forwards();
+    b.replace(HeaderId::max_forwards, std::to_string(mf ? *mf - 1 : 70u));
+    std::vector<NameAddr> routes = m.route();
+    std::size_t first = 0;
+    if (!routes.empty() && addressed_to_us(routes.front().uri)) {  // a loose route naming us
+      b.pop_first_value(HeaderId::route);
+      first = 1;
+    }
+    std::optional<Endpoint> target;
+    Uri ruri = m.parsed_request_uri();
+    if (first < routes.size()) {
+      target = endpoint_of(routes[first].uri, from.protocol);
+    } else if (addressed_to_us(ruri) || !ruri.is_sip()) {
+      target = config.next_hop;
+    } else {
+      target = endpoint_of(ruri, from.protocol);
+    }
+    if (!target) return std::nullopt;
+    std::string transport_param = target->protocol == Protocol::tcp ? ";transport=tcp" : "";
+    if (m.method() == "INVITE" || m.method() == "SUBSCRIBE" || m.method() == "REFER")
+      b.add_top("Record-Route", "<sip:" + self_host() + ":" + std::to_string(transport->port()) + transport_param + ";lr>");
+    b.push_via("SIP/2.0/" + std::string(protocol_name(target->protocol)) + " " + self_host() + ":" +
+               std::to_string(transport->port()) + ";branch=" + branch + ";rport");
+    return std::pair{b.str(), *target};
+  }
+
+  void on_request(Message m, const Endpoint& from) {
+    ++counters.requests;
+    if (!m.ok()) {
+      ++counters.malformed;
+      // Answer what can be answered: a request with the fields a response needs.
+      if (m.find(HeaderId::via) && m.find(HeaderId::from) && m.find(HeaderId::to) && m.find(HeaderId::call_id) &&
+          m.find(HeaderId::cseq)) {
+        try {
+          reply(m, from, m.error_status(), m.error_status() == 505 ? "Version Not Supported" : "Bad Request");
+        } catch (const SyntaxError&) {
+        }
+      }
+      return;
+    }
+    std::string key = server_key(m);
+    if (auto it = servers.find(key); it != servers.end()) {  // retransmission, or ACK of a failure
+      ++counters.retransmissions_absorbed;
+      server_actions(key, it->second.tx.on_request(std::move(m), Clock::now()));
+      return;
+    }
+    if (m.method() == "ACK") {
+      // The ACK of a 2xx is a transaction of its own: forwarded statelessly (§16.11), with a
+      // branch derived from its own so that retransmissions get the same one.
+      auto fwd = forward_request(m, from, "z9hG4bK" + std::to_string(std::hash<std::string>{}(key)));
+      if (fwd) transport->send(fwd->second, fwd->first);
+      return;
+    }
+    if (auto rejection = check_request(m, config.rules)) {
+      ++counters.rejected;
+      reply(m, from, rejection->status, rejection->reason, rejection->unsupported);
+      return;
+    }
+    if (m.method() == "CANCEL") return on_cancel(std::move(m), from);
+
+    auto now = Clock::now();
+    std::string branch = new_branch();
+    auto fwd = forward_request(m, from, branch);
+    ServerEntry entry{ServerTransaction(std::move(m), from.protocol == Protocol::tcp, config.timers), from, {}, {}, {}, false, {}};
+    auto started = entry.tx.start(now);
+    started.to_tu.clear();  // the request is ours to forward, below
+    auto [it, inserted] = servers.emplace(key, std::move(entry));
+    server_actions(key, std::move(started));
+    if (!fwd) {
+      respond_final(key, 404, "Not Found");
+      return;
+    }
+    ++counters.forwarded;
+    std::string ckey = client_key(branch, it->second.tx.request().method());
+    it->second.client_key = ckey;
+    it->second.forwarded = fwd->first;
+    it->second.target = fwd->second;
+    ClientEntry c{ClientTransaction(fwd->first, fwd->second.protocol == Protocol::tcp, now, config.timers), fwd->second, key, {}};
+    auto first = c.tx.start(now);
+    clients.emplace(ckey, std::move(c));
+    client_actions(ckey, std::move(first));
+  }
+
+  void on_cancel(Message cancel, const Endpoint& from) {
+    // The INVITE it cancels has the same branch (§9.2); CANCEL itself is answered at once.
+    Message as_invite = Message::parse(std::string(cancel.bytes()));
+    std::string invite_key;
+    try {
+      Via via = cancel.top_via();
+      invite_key = via.rfc3261_branch()
+                       ? std::string(via.branch()) + "|" + std::string(via.host) + ":" +
+                             std::to_string(via.port.value_or(5060)) + "|INVITE"
+                       : "";
+    } catch (const SyntaxError&) {
+    }
+    auto it = servers.find(invite_key);
+    if (it == servers.end()) {
+      reply(cancel, from, 481, "Call/Transaction Does Not Exist");
+      return;
+    }
+    reply(cancel, from, 200, "OK");
+    auto client = clients.find(it->second.client_key);
+    if (client == clients.end() || it->second.final_sent) return;
+    // Our CANCEL: the forwarded INVITE's Request-URI, Call-ID, From, To, CSeq number, top Via.
+    Message fwd = Message::parse(it->second.forwarded);
+    auto b = MessageBuilder::request("CANCEL", fwd.request_uri());
+    b.add("Via", fwd.top_via().text).add("Max-Forwards", "70").add("From", fwd.value(HeaderId::from))
+        .add("To", fwd.value(HeaderId::to)).add("Call-ID", fwd.call_id())
+        .add("CSeq", std::to_string(fwd.cseq().number) + " CANCEL");
+    for (const auto* r : fwd.find_all(HeaderId::route)) b.add("Route", r->value);
+    auto now = Clock::now();
+    std::string ckey = client_key(fwd.top_via().branch(), "CANCEL");
+    ClientEntry c{ClientTransaction(b.str(), it->second.target.protocol == Protocol::tcp, now, config.timers),
+                  it->second.target, {}, {}};
+    auto first = c.tx.start(now);
+    clients.emplace(ckey, std::move(c));
+    client_actions(ckey, std::move(first));
+  }
+
+  void on_response(Message r) {
+    ++counters.responses;
+    std::string key;
+    try {
+      key = client_key(r);
+    } catch (const SyntaxError&) {
+      return;
+    }
+    auto it = clients.find(key);
+    if (it == clients.end()) {
+      // A 2xx retransmission after our transaction ended: forward statelessly (§16.7 step 10).
+      forward_stateless_response(r);
+      return;
+    }
+    client_actions(key, it->second.tx.on_response(std::move(r), Clock::now()));
+  }
+
+  void forward_stateless_response(const Message& r) {
+    if (!response_forwardable(r)) return;
+    auto vias = r.vias();
+    const Via& next = vias[1];
+    boost::system::error_code ec;
+    auto addr = asio::ip::make_address(std::string(next.param("received") ? next.param("received")->value : next.host), ec);
+    if (ec) return;
+    std::uint16_t port = static_cast<std::uint16_t>(next.port.value_or(5060));
+    if (const Param* rport = next.param("rport"); rport && rport->has_value)
+      if (auto p = parse_uint(rport->value, 65535)) port = static_cast<std::uint16_t>(*p);
+    Protocol p = iequals(next.transport, "TCP") ? Protocol::tcp : Protocol::udp;
+    transport->send(Endpoint{p, addr, port}, MessageBuilder::edit(r).pop_via().str());
+  }
+
+  void respond_final(const std::string& server_key_, int status, const std::string& reason) {
+    auto it = servers.find(server_key_);
+    if (it == servers.end() || it->second.final_sent) return;
+    it->second.final_sent = true;
+    auto bytes = MessageBuilder::response_to(it->second.tx.request(), status, reason, new_branch().substr(7, 10)).str();
+    server_actions(server_key_, it->second.tx.respond(std::move(bytes), status, Clock::now()));
+  }
+
+  void client_actions(const std::string& key, TxActions a) {
+    auto it = clients.find(key);
+    if (it == clients.end()) return;
+    for (auto& bytes : a.send) transport->send(it->second.target, std::move(bytes));
+    std::string skey = it->second.server_key;
+    for (auto& response : a.to_tu) {
+      if (response.status() == 100) continue;  // hop by hop
+      auto s = servers.find(skey);
+      if (s == servers.end()) {
+        forward_stateless_response(response);
+        continue;
+      }
+      int status = response.status();
+      if (status >= 200) s->second.final_sent = true;
+      auto bytes = MessageBuilder::edit(response).pop_via().str();
+      server_actions(skey, s->second.tx.respond(std::move(bytes), status, Clock::now()));
+    }
+    if (a.timed_out) {
+      ++counters.timeouts;
+      respond_final(skey, 408, "Request Timeout");
+    }
+    if (a.transport_failed) {
+      ++counters.transport_failures;
+      respond_final(skey, 503, "Service Unavailable");
+    }
+    it = clients.find(key);
+    if (it == clients.end()) return;
+    if (a.terminated) clients.erase(it);
+    else it->second.wake = a.wake;
+  }
+
+  void server_actions(const std::string& key, TxActions a) {
+    auto it = servers.find(key);
+    if (it == servers.end()) return;
+    for (auto& bytes : a.send) transport->send(it->second.peer, std::move(bytes));
+    if (a.terminated) servers.erase(it);
+    else it->second.wake = a.wake;
+  }
+
+  void on_send_failure(const Endpoint& to, const std::string&) {
+    std::vector<std::string> failed;
+    for (auto& [k, c] : clients)
+      if (c.target == to) failed.push_back(k);
+    for (auto& k : failed)
+      if (auto it = clients.find(k); it != clients.end()) client_actions(k, it->second.tx.on_transport_error(Clock::now()));
+  }
+};
+
+StatefulProxy::StatefulProxy(asio::io_context& io, ProxyConfig config)
+    : impl_(std::make_shared<Impl>(io, std::move(config))) {
+  impl_->start();
+}
+
+StatefulProxy::~StatefulProxy() { impl_->ticker.cancel(); }
+std::uint16_t StatefulProxy::port() const { return impl_->transport->port(); }
+const ProxyCounters& StatefulProxy::counters() const { return impl_->counters; }
+
+}  // namespace ng911::sip

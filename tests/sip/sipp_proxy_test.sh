@@ -1,0 +1,95 @@
+#!/usr/bin/env bash
+# The SIP core with a real peer: SIPp as caller and callee through ng911-sip-proxy, over UDP and
+# TCP: plain calls (INVITE, 180, 200, ACK, BYE), a refused call (486, hop-by-hop ACK), a call
+# cancelled while ringing (CANCEL, 487), a callee that never answers (Timer B: 408) and one
+# that cannot be reached over TCP (503).
+#   sipp_proxy_test.sh PATH/TO/ng911-sip-proxy
+source "$(dirname "$0")/../support/testlib.sh"
+proxy_bin="$1"
+here="$(cd "$(dirname "$0")" && pwd)"
+tmp="$(mktemp -d)"
+pids=()
+cleanup() {
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
+  rm -rf "$tmp"
+}
+trap cleanup EXIT
+command -v sipp >/dev/null || { echo "FAIL: sipp not installed (apt-get install sip-tester)"; exit 1; }
+
+free_port() { python3 -c 'import socket
+while True:
+    t=socket.socket(); t.bind(("127.0.0.1",0)); p=t.getsockname()[1]
+    u=socket.socket(socket.AF_INET,socket.SOCK_DGRAM)
+    try:
+        u.bind(("127.0.0.1",p)); print(p); break
+    except OSError: pass
+    finally: u.close(); t.close()'; }
+
+# start_proxy NEXT_HOP [extra options]: sets $proxy_port
+start_proxy() {
+  local log="$tmp/proxy-$RANDOM.log"
+  "$proxy_bin" --listen 127.0.0.1:0 --next-hop "$@" 2>"$log" &
+  pids+=($!)
+  proxy_port=""
+  for _ in $(seq 100); do
+    proxy_port="$(sed -n 's/.*"listening".*"port":\([0-9]*\).*/\1/p' "$log")"
+    [ -n "$proxy_port" ] && return 0
+    sleep 0.05
+  done
+  fail "proxy did not start"; cat "$log"; return 1
+}
+
+# flow NAME TRANSPORT CALLS UAC_SCENARIO UAS_SCENARIO(or "none") [proxy options]
+flow() {
+  local name="$1" transport="$2" calls="$3" uac="$4" uas="$5"; shift 5
+  local uas_port; uas_port="$(free_port)"
+  local t=(); [ "$transport" = tcp ] && t=(-t t1)
+  if [ "$uas" != none ]; then
+    timeout 90 sipp "${t[@]}" $uas -i 127.0.0.1 -p "$uas_port" -m "$calls" -nostdin -timeout 60 \
+      >"$tmp/$name-uas.out" 2>&1 &
+    pids+=($!)
+  fi
+  start_proxy "$transport:127.0.0.1:$uas_port" "$@" || return
+  local uac_port; uac_port="$(free_port)"
+  if timeout 90 sipp "${t[@]}" $uac "127.0.0.1:$proxy_port" -i 127.0.0.1 -p "$uac_port" -m "$calls" -r 20 \
+      -nostdin -timeout 60 -timeout_error >"$tmp/$name-uac.out" 2>&1; then
+    pass "$name: $calls calls as expected"
+  else
+    fail "$name: SIPp caller failed"
+    grep -E "Successful call|Failed call|Unexpected|Aborting|timeout" "$tmp/$name-uac.out" | head -5 | sed 's/^/     /'
+  fi
+}
+
+scen="$here/sipp"
+flow basic-udp udp 20 "-sn uac" "-sn uas"
+flow basic-tcp tcp 20 "-sn uac" "-sn uas"
+flow busy-udp udp 5 "-sf $scen/uac-busy.xml" "-sf $scen/uas-busy.xml"
+flow busy-tcp tcp 5 "-sf $scen/uac-busy.xml" "-sf $scen/uas-busy.xml"
+flow cancel-udp udp 5 "-sf $scen/uac-cancel.xml" "-sf $scen/uas-cancel.xml"
+# Nobody at the next hop: over UDP Timer B (64*T1, T1 = 50 ms here) ends in 408; over TCP the
+# refused connection ends in 503 at once.
+sed 's/response="486"/response="408"/' "$scen/uac-busy.xml" > "$tmp/uac-408.xml"
+sed 's/response="486"/response="503"/' "$scen/uac-busy.xml" > "$tmp/uac-503.xml"
+flow timeout-udp udp 2 "-sf $tmp/uac-408.xml" none --t1-ms 50
+flow refused-tcp tcp 2 "-sf $tmp/uac-503.xml" none
+
+# Garbage and torture messages do not stop it: it still routes a call afterwards.
+start_proxy "udp:127.0.0.1:$(free_port)"
+for f in "$here"/../../../shared/conformance/rfc4475/*.dat; do
+  [ -f "$f" ] && python3 -c 'import socket,sys; s=socket.socket(socket.AF_INET,socket.SOCK_DGRAM); s.sendto(open(sys.argv[1],"rb").read(),("127.0.0.1",int(sys.argv[2])))' "$f" "$proxy_port"
+done
+head -c 3000 /dev/urandom | python3 -c 'import socket,sys; s=socket.socket(socket.AF_INET,socket.SOCK_DGRAM); s.sendto(sys.stdin.buffer.read(),("127.0.0.1",int(sys.argv[1])))' "$proxy_port"
+got="$(python3 - "$proxy_port" <<'PY'
+import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.settimeout(3); s.bind(("127.0.0.1", 0))
+port = s.getsockname()[1]
+msg = ("OPTIONS sip:user@127.0.0.1:%s SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:%d;branch=z9hG4bKsurvivor\r\n"
+       "Max-Forwards: 0\r\nFrom: <sip:a@127.0.0.1>;tag=1\r\nTo: <sip:b@127.0.0.1>\r\nCall-ID: survivor\r\n"
+       "CSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n" % (sys.argv[1], port))
+s.sendto(msg.encode(), ("127.0.0.1", int(sys.argv[1])))
+print(s.recv(65535).decode().split("\r\n")[0])
+PY
+)"
+expect_eq "$got" "SIP/2.0 483 Too Many Hops" "after torture messages and garbage the proxy still answers (483 for Max-Forwards 0)"
+finish
