@@ -2,6 +2,8 @@
 
 #include <deque>
 
+#include <sys/socket.h>
+
 #include <boost/asio/connect.hpp>
 #include <boost/asio/read.hpp>
 #include <boost/asio/write.hpp>
@@ -51,6 +53,13 @@ struct Transport::Impl : std::enable_shared_from_this<Impl> {
     auto addr = asio::ip::make_address(address);
     udp_socket.open(addr.is_v6() ? udp::v6() : udp::v4());
     udp_socket.bind(udp::endpoint(addr, port));
+    // Bursts of calls must not overflow the kernel's datagram queue: a lost INVITE costs the
+    // caller T1 and more. 4 MiB, forced past net.core.rmem_max when we may (root).
+    int size = 4 * 1024 * 1024;
+    if (::setsockopt(udp_socket.native_handle(), SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof size) != 0)
+      ::setsockopt(udp_socket.native_handle(), SOL_SOCKET, SO_RCVBUF, &size, sizeof size);
+    if (::setsockopt(udp_socket.native_handle(), SOL_SOCKET, SO_SNDBUFFORCE, &size, sizeof size) != 0)
+      ::setsockopt(udp_socket.native_handle(), SOL_SOCKET, SO_SNDBUF, &size, sizeof size);
     port = udp_socket.local_endpoint().port();  // the same port for TCP when 0 was asked
     tcp::endpoint ep(addr, port);
     acceptor.open(ep.protocol());
