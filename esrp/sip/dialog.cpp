@@ -25,6 +25,14 @@ std::string without_tag(std::string_view value) {
   return out;
 }
 
+// "<uri>", built with append() (GCC 12 misreports "<" + std::string(...) as -Wrestrict).
+std::string bracketed(std::string_view uri) {
+  std::string out;
+  out.reserve(uri.size() + 2);
+  out.append("<").append(uri).append(">");
+  return out;
+}
+
 std::string first_contact(const Message& m) {
   auto contacts = m.contacts();
   if (contacts.empty()) throw SyntaxError("no Contact to reach the peer at");
@@ -33,7 +41,7 @@ std::string first_contact(const Message& m) {
 
 std::vector<std::string> record_route_values(const Message& m) {
   std::vector<std::string> out;
-  for (const auto& rr : m.record_route()) out.push_back("<" + std::string(rr.uri.text) + ">");
+  for (const auto& rr : m.record_route()) out.push_back(bracketed(rr.uri.text));
   return out;
 }
 
@@ -79,7 +87,7 @@ MessageBuilder Dialog::build(std::string_view method, std::uint32_t cseq, std::s
     if (!first.uri.param("lr")) {
       ruri = std::string(first.uri.text);
       routes.erase(routes.begin());
-      routes.push_back("<" + remote_target + ">");
+      routes.push_back(bracketed(remote_target));
     }
   }
   auto b = MessageBuilder::request(method, ruri);
