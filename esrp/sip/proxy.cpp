@@ -20,12 +20,19 @@ struct StatefulProxy::Impl : std::enable_shared_from_this<Impl> {
     Endpoint target;
     bool final_sent = false;
     std::optional<TimePoint> wake;
+    Endpoint from;
+    std::vector<Endpoint> targets;  // serial forking: what is left to try
+    std::size_t next_target = 0;
+    std::string best_response;      // the best failure so far, ready to send upstream
+    int best_status = 0;
   };
   struct ClientEntry {
     ClientTransaction tx;
     Endpoint target;
     std::string server_key;
     std::optional<TimePoint> wake;
+    std::optional<TimePoint> ring_deadline;  // branch_timeout for INVITE branches
+    bool cancelled = false;                  // CANCELed by us: its answers are not forwarded
   };
 
   asio::io_context& io;
@@ -75,6 +82,10 @@ struct StatefulProxy::Impl : std::enable_shared_from_this<Impl> {
       if (e.wake && *e.wake <= now) due_servers.push_back(k);
     for (auto& k : due_clients)
       if (auto it = clients.find(k); it != clients.end()) client_actions(k, it->second.tx.on_timer(now));
+    std::vector<std::string> ringing_too_long;
+    for (auto& [k, e] : clients)
+      if (e.ring_deadline && *e.ring_deadline <= now && !e.cancelled) ringing_too_long.push_back(k);
+    for (auto& k : ringing_too_long) branch_timed_out(k);
     for (auto& k : due_servers)
       if (auto it = servers.find(k); it != servers.end()) server_actions(k, it->second.tx.on_timer(now));
   }
@@ -109,7 +120,8 @@ struct StatefulProxy::Impl : std::enable_shared_from_this<Impl> {
 
   // Builds the request we send on: Route/Max-Forwards/Record-Route/Via per §16.6.
   std::optional<std::pair<std::string, Endpoint>> forward_request(const Message& m, const Endpoint& from,
-                                                                   const std::string& branch) {
+                                                                   const std::string& branch,
+                                                                   std::optional<Endpoint> forced = std::nullopt) {
     auto b = MessageBuilder::edit(m);
     auto mf = m.max_forwards();
     b.replace(HeaderId::max_forwards, std::to_string(mf ? *mf - 1 : 70u));
@@ -121,10 +133,12 @@ struct StatefulProxy::Impl : std::enable_shared_from_this<Impl> {
     }
     std::optional<Endpoint> target;
     Uri ruri = m.parsed_request_uri();
-    if (first < routes.size()) {
+    if (forced) {
+      target = forced;
+    } else if (first < routes.size()) {
       target = endpoint_of(routes[first].uri, from.protocol);
     } else if (addressed_to_us(ruri) || !ruri.is_sip()) {
-      target = config.next_hop;
+      if (!config.next_hops.empty()) target = config.next_hops.front();
     } else {
       target = endpoint_of(ruri, from.protocol);
     }
@@ -172,26 +186,116 @@ struct StatefulProxy::Impl : std::enable_shared_from_this<Impl> {
     if (m.method() == "CANCEL") return on_cancel(std::move(m), from);
 
     auto now = Clock::now();
-    std::string branch = new_branch();
-    auto fwd = forward_request(m, from, branch);
-    ServerEntry entry{ServerTransaction(std::move(m), from.protocol == Protocol::tcp, config.timers), from, {}, {}, {}, false, {}};
+    // Requests for us go to the configured next hops, one after the other; others have one
+    // target, from Route or the Request-URI.
+    std::vector<Endpoint> targets;
+    bool for_us = false;
+    try {
+      auto routes = m.route();
+      bool only_us = routes.empty() || (routes.size() == 1 && addressed_to_us(routes.front().uri));
+      Uri ruri = m.parsed_request_uri();
+      for_us = only_us && (addressed_to_us(ruri) || !ruri.is_sip());
+    } catch (const SyntaxError&) {
+    }
+    if (for_us) targets = config.next_hops;
+    ServerEntry entry{ServerTransaction(std::move(m), from.protocol == Protocol::tcp, config.timers), from, {}, {}, {}, false,
+                      {}, from, std::move(targets), 0, {}, 0};
     auto started = entry.tx.start(now);
     started.to_tu.clear();  // the request is ours to forward, below
-    auto [it, inserted] = servers.emplace(key, std::move(entry));
+    servers.emplace(key, std::move(entry));
     server_actions(key, std::move(started));
-    if (!fwd) {
-      respond_final(key, 404, "Not Found");
-      return;
+    try_next_target(key, for_us);
+  }
+
+  // Forwards the request of a server transaction on its next branch; with nothing left to try,
+  // answers with the best failure seen (or 404 when there was no target at all).
+  void try_next_target(const std::string& key, bool serial) {
+    auto it = servers.find(key);
+    if (it == servers.end() || it->second.final_sent) return;
+    ServerEntry& s = it->second;
+    std::optional<Endpoint> forced;
+    if (serial) {
+      if (s.next_target >= s.targets.size()) {
+        if (s.best_status) return send_best(key);
+        return respond_final(key, 404, "Not Found");
+      }
+      forced = s.targets[s.next_target++];
+    } else if (s.next_target++ > 0) {
+      return send_best(key);
     }
+    auto now = Clock::now();
+    std::string branch = new_branch();
+    auto fwd = forward_request(s.tx.request(), s.from, branch, forced);
+    if (!fwd) return respond_final(key, 404, "Not Found");
     ++counters.forwarded;
-    std::string ckey = client_key(branch, it->second.tx.request().method());
-    it->second.client_key = ckey;
-    it->second.forwarded = fwd->first;
-    it->second.target = fwd->second;
-    ClientEntry c{ClientTransaction(fwd->first, fwd->second.protocol == Protocol::tcp, now, config.timers), fwd->second, key, {}};
+    if (s.next_target > 1) ++counters.retargets;
+    std::string ckey = client_key(branch, s.tx.request().method());
+    s.client_key = ckey;
+    s.forwarded = fwd->first;
+    s.target = fwd->second;
+    ClientEntry c{ClientTransaction(fwd->first, fwd->second.protocol == Protocol::tcp, now, config.timers), fwd->second, key,
+                  {}, {}, false};
+    bool more = serial && s.next_target < s.targets.size();
+    if (more && config.branch_timeout.count() > 0 && s.tx.is_invite()) c.ring_deadline = now + config.branch_timeout;
     auto first = c.tx.start(now);
     clients.emplace(ckey, std::move(c));
     client_actions(ckey, std::move(first));
+  }
+
+  // §16.7.6, simplified: a lower class is better (3xx before 4xx before 5xx); the first of a
+  // class is kept.
+  void remember_failure(ServerEntry& s, const Message& response) {
+    int status = response.status();
+    if (s.best_status == 0 || status / 100 < s.best_status / 100) {
+      s.best_status = status;
+      s.best_response = MessageBuilder::edit(response).pop_via().str();
+    }
+  }
+
+  void remember_failure(ServerEntry& s, int status, const char* reason) {
+    if (s.best_status == 0 || status / 100 < s.best_status / 100) {
+      s.best_status = status;
+      s.best_response = MessageBuilder::response_to(s.tx.request(), status, reason, new_branch().substr(7, 10)).str();
+    }
+  }
+
+  void send_best(const std::string& key) {
+    auto it = servers.find(key);
+    if (it == servers.end() || it->second.final_sent) return;
+    it->second.final_sent = true;
+    server_actions(key, it->second.tx.respond(it->second.best_response, it->second.best_status, Clock::now()));
+  }
+
+  // Sends a CANCEL for the INVITE we forwarded on a branch (same Request-URI, Call-ID, From,
+  // To, CSeq number and top Via as the INVITE).
+  void send_cancel(const std::string& forwarded, const Endpoint& target) {
+    Message fwd = Message::parse(forwarded);
+    auto b = MessageBuilder::request("CANCEL", fwd.request_uri());
+    b.add("Via", fwd.top_via().text).add("Max-Forwards", "70").add("From", fwd.value(HeaderId::from))
+        .add("To", fwd.value(HeaderId::to)).add("Call-ID", fwd.call_id())
+        .add("CSeq", std::to_string(fwd.cseq().number) + " CANCEL");
+    for (const auto* r : fwd.find_all(HeaderId::route)) b.add("Route", r->value);
+    auto now = Clock::now();
+    std::string ckey = client_key(fwd.top_via().branch(), "CANCEL");
+    ClientEntry c{ClientTransaction(b.str(), target.protocol == Protocol::tcp, now, config.timers), target, {}, {}, {}, true};
+    auto first = c.tx.start(now);
+    clients.emplace(ckey, std::move(c));
+    client_actions(ckey, std::move(first));
+  }
+
+  // A branch rang too long: CANCEL it and move on to the next target.
+  void branch_timed_out(const std::string& ckey) {
+    auto c = clients.find(ckey);
+    if (c == clients.end()) return;
+    c->second.cancelled = true;
+    c->second.ring_deadline.reset();
+    std::string skey = c->second.server_key;
+    auto s = servers.find(skey);
+    if (s == servers.end() || s->second.final_sent) return;
+    ++counters.branch_timeouts;
+    remember_failure(s->second, 408, "Request Timeout");
+    send_cancel(s->second.forwarded, s->second.target);
+    try_next_target(skey, true);
   }
 
   void on_cancel(Message cancel, const Endpoint& from) {
@@ -214,20 +318,11 @@ struct StatefulProxy::Impl : std::enable_shared_from_this<Impl> {
     reply(cancel, from, 200, "OK");
     auto client = clients.find(it->second.client_key);
     if (client == clients.end() || it->second.final_sent) return;
-    // Our CANCEL: the forwarded INVITE's Request-URI, Call-ID, From, To, CSeq number, top Via.
-    Message fwd = Message::parse(it->second.forwarded);
-    auto b = MessageBuilder::request("CANCEL", fwd.request_uri());
-    b.add("Via", fwd.top_via().text).add("Max-Forwards", "70").add("From", fwd.value(HeaderId::from))
-        .add("To", fwd.value(HeaderId::to)).add("Call-ID", fwd.call_id())
-        .add("CSeq", std::to_string(fwd.cseq().number) + " CANCEL");
-    for (const auto* r : fwd.find_all(HeaderId::route)) b.add("Route", r->value);
-    auto now = Clock::now();
-    std::string ckey = client_key(fwd.top_via().branch(), "CANCEL");
-    ClientEntry c{ClientTransaction(b.str(), it->second.target.protocol == Protocol::tcp, now, config.timers),
-                  it->second.target, {}, {}};
-    auto first = c.tx.start(now);
-    clients.emplace(ckey, std::move(c));
-    client_actions(ckey, std::move(first));
+    auto& entry = client->second;
+    entry.cancelled = false;  // the 487 of this branch is the caller's answer
+    entry.ring_deadline.reset();
+    it->second.next_target = it->second.targets.size();  // the caller gave up: no more branches
+    send_cancel(it->second.forwarded, it->second.target);
   }
 
   void on_response(Message r) {
@@ -274,25 +369,42 @@ struct StatefulProxy::Impl : std::enable_shared_from_this<Impl> {
     if (it == clients.end()) return;
     for (auto& bytes : a.send) transport->send(it->second.target, std::move(bytes));
     std::string skey = it->second.server_key;
+    bool cancelled = it->second.cancelled;
+    bool serial = false;
+    if (auto s = servers.find(skey); s != servers.end()) serial = !s->second.targets.empty();
     for (auto& response : a.to_tu) {
-      if (response.status() == 100) continue;  // hop by hop
+      int status = response.status();
+      if (status == 100) continue;  // hop by hop
+      if (cancelled || skey.empty()) continue;  // a branch we CANCELed, or our own CANCEL's answer
       auto s = servers.find(skey);
       if (s == servers.end()) {
         forward_stateless_response(response);
         continue;
       }
-      int status = response.status();
+      if (s->second.final_sent && status >= 200 && status < 300) {
+        forward_stateless_response(response);  // a 2xx after our final answer still reaches the caller
+        continue;
+      }
+      if (status >= 300 && status < 600 && serial && s->second.tx.is_invite()) {
+        // This branch failed; the next may answer (serial forking).
+        remember_failure(s->second, response);
+        if (auto c = clients.find(key); c != clients.end()) c->second.ring_deadline.reset();
+        try_next_target(skey, true);
+        continue;
+      }
       if (status >= 200) s->second.final_sent = true;
+      if (auto c = clients.find(key); c != clients.end() && status >= 200) c->second.ring_deadline.reset();
       auto bytes = MessageBuilder::edit(response).pop_via().str();
       server_actions(skey, s->second.tx.respond(std::move(bytes), status, Clock::now()));
     }
-    if (a.timed_out) {
-      ++counters.timeouts;
-      respond_final(skey, 408, "Request Timeout");
-    }
-    if (a.transport_failed) {
-      ++counters.transport_failures;
-      respond_final(skey, 503, "Service Unavailable");
+    if ((a.timed_out || a.transport_failed) && !cancelled && !skey.empty()) {
+      a.timed_out ? ++counters.timeouts : ++counters.transport_failures;
+      auto s = servers.find(skey);
+      if (s != servers.end() && !s->second.final_sent) {
+        if (a.timed_out) remember_failure(s->second, 408, "Request Timeout");
+        else remember_failure(s->second, 503, "Service Unavailable");
+        try_next_target(skey, serial);
+      }
     }
     it = clients.find(key);
     if (it == clients.end()) return;

@@ -8,6 +8,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include <boost/asio/io_context.hpp>
 
@@ -23,13 +24,16 @@ struct ProxyConfig {
   ProxyRules rules;
   TimerConfig timers;
   // Where requests addressed to the proxy itself go (its Request-URI names us and no Route is
-  // left); nullopt: 404.
-  std::optional<Endpoint> next_hop;
+  // left), tried one after the other (serial forking): a branch that fails (3xx-5xx, timeout,
+  // transport error) or rings past branch_timeout (then CANCELed) gives way to the next; a 2xx
+  // or 6xx ends the search; when all fail the best failure goes back. Empty: 404.
+  std::vector<Endpoint> next_hops;
+  Duration branch_timeout{0};  // ring-no-answer per INVITE branch; 0: none
 };
 
 struct ProxyCounters {
   std::uint64_t requests = 0, responses = 0, forwarded = 0, rejected = 0, retransmissions_absorbed = 0,
-                timeouts = 0, transport_failures = 0, malformed = 0;
+                timeouts = 0, transport_failures = 0, malformed = 0, retargets = 0, branch_timeouts = 0;
 };
 
 class StatefulProxy {

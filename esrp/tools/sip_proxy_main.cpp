@@ -35,7 +35,10 @@ int main(int argc, char** argv) {
     std::string listen = "127.0.0.1:5060";
     desc.add_options()("help,h", "this help")("listen", po::value(&listen)->default_value(listen),
                                               "ADDRESS:PORT for UDP and TCP")(
-        "next-hop", po::value<std::string>(), "[udp:|tcp:]ADDRESS:PORT for requests addressed to the proxy")(
+        "next-hop", po::value<std::vector<std::string>>()->composing(),
+        "[udp:|tcp:]ADDRESS:PORT for requests addressed to the proxy; repeat it for serial forking")(
+        "branch-timeout-ms", po::value<long>()->default_value(0),
+        "ring-no-answer per INVITE branch before the next hop is tried (0: none)")(
         "t1-ms", po::value<long>()->default_value(500),
         "RFC 3261 T1 (RTT estimate); lower only on networks known to be fast (tests)");
     po::variables_map vm;
@@ -50,7 +53,9 @@ int main(int argc, char** argv) {
     if (colon == std::string::npos) throw std::runtime_error("--listen: expected ADDRESS:PORT");
     config.address = listen.substr(0, colon);
     config.port = static_cast<std::uint16_t>(std::stoi(listen.substr(colon + 1)));
-    if (vm.count("next-hop")) config.next_hop = parse_endpoint(vm["next-hop"].as<std::string>());
+    if (vm.count("next-hop"))
+      for (const auto& hop : vm["next-hop"].as<std::vector<std::string>>()) config.next_hops.push_back(parse_endpoint(hop));
+    config.branch_timeout = std::chrono::milliseconds(vm["branch-timeout-ms"].as<long>());
     config.timers.t1 = std::chrono::milliseconds(vm["t1-ms"].as<long>());
     boost::asio::io_context io(1);
     StatefulProxy proxy(io, config);
@@ -63,7 +68,8 @@ int main(int argc, char** argv) {
     std::cerr << "{\"event\":\"stopped\",\"requests\":" << c.requests << ",\"responses\":" << c.responses
               << ",\"forwarded\":" << c.forwarded << ",\"rejected\":" << c.rejected
               << ",\"retransmissions_absorbed\":" << c.retransmissions_absorbed << ",\"timeouts\":" << c.timeouts
-              << ",\"transport_failures\":" << c.transport_failures << ",\"malformed\":" << c.malformed << "}"
+              << ",\"transport_failures\":" << c.transport_failures << ",\"malformed\":" << c.malformed
+              << ",\"retargets\":" << c.retargets << ",\"branch_timeouts\":" << c.branch_timeouts << "}"
               << std::endl;
     return 0;
   } catch (const std::exception& e) {

@@ -2,7 +2,7 @@
 # The SIP core with a real peer: SIPp as caller and callee through ng911-sip-proxy, over UDP and
 # TCP: plain calls (INVITE, 180, 200, ACK, BYE), a refused call (486, hop-by-hop ACK), a call
 # cancelled while ringing (CANCEL, 487), a callee that never answers (Timer B: 408) and one
-# that cannot be reached over TCP (503).
+# that cannot be reached over TCP (503); serial forking past a busy or unanswering hop.
 #   sipp_proxy_test.sh PATH/TO/ng911-sip-proxy
 source "$(dirname "$0")/../support/testlib.sh"
 proxy_bin="$1"
@@ -73,6 +73,43 @@ sed 's/response="486"/response="408"/' "$scen/uac-busy.xml" > "$tmp/uac-408.xml"
 sed 's/response="486"/response="503"/' "$scen/uac-busy.xml" > "$tmp/uac-503.xml"
 flow timeout-udp udp 2 "-sf $tmp/uac-408.xml" none --t1-ms 50
 flow refused-tcp tcp 2 "-sf $tmp/uac-503.xml" none
+
+# Serial forking (the ESRP's failover): the first next hop refuses or rings without answer, the
+# second takes the call; when every hop fails, the best failure goes back.
+# fork NAME CALLS UAC UAS1 UAS2(or "none") [proxy options]
+fork() {
+  local name="$1" calls="$2" uac="$3" uas1="$4" uas2="$5"; shift 5
+  local p1 p2; p1="$(free_port)"; p2="$(free_port)"
+  timeout 90 sipp $uas1 -i 127.0.0.1 -p "$p1" -m "$calls" -nostdin -timeout 60 >"$tmp/$name-uas1.out" 2>&1 &
+  pids+=($!)
+  if [ "$uas2" != none ]; then
+    timeout 90 sipp $uas2 -i 127.0.0.1 -p "$p2" -m "$calls" -nostdin -timeout 60 >"$tmp/$name-uas2.out" 2>&1 &
+    pids+=($!)
+  fi
+  local log="$tmp/proxy-$name.log"
+  "$proxy_bin" --listen 127.0.0.1:0 --next-hop "udp:127.0.0.1:$p1" --next-hop "udp:127.0.0.1:$p2" "$@" 2>"$log" &
+  local proxy_pid=$!
+  pids+=($proxy_pid)
+  proxy_port=""
+  for _ in $(seq 100); do
+    proxy_port="$(sed -n 's/.*"listening".*"port":\([0-9]*\).*/\1/p' "$log")"; [ -n "$proxy_port" ] && break; sleep 0.05
+  done
+  if timeout 90 sipp $uac "127.0.0.1:$proxy_port" -i 127.0.0.1 -p "$(free_port)" -m "$calls" -r 10 -nostdin -timeout 60 \
+      -timeout_error >"$tmp/$name-uac.out" 2>&1; then
+    pass "$name: $calls calls as expected"
+  else
+    fail "$name: SIPp caller failed"
+    grep -E "Successful call|Failed call|Unexpected|Aborting" "$tmp/$name-uac.out" | head -5 | sed 's/^/     /'
+  fi
+  kill "$proxy_pid"; wait "$proxy_pid" 2>/dev/null || true
+  fork_stats="$(grep '"stopped"' "$log")"
+}
+fork fork-busy 5 "-sn uac" "-sf $scen/uas-busy.xml" "-sn uas"
+expect_eq "$(sed -n 's/.*"retargets":\([0-9]*\).*/\1/p' <<<"$fork_stats")" 5 "fork-busy: each call retargeted once"
+fork fork-ring-no-answer 3 "-sn uac" "-sf $scen/uas-cancel.xml" "-sn uas" --branch-timeout-ms 300
+expect_eq "$(sed -n 's/.*"branch_timeouts":\([0-9]*\).*/\1/p' <<<"$fork_stats")" 3 "fork-ring-no-answer: each first branch CANCELed"
+fork fork-all-fail 2 "-sf $scen/uac-busy.xml" "-sf $scen/uas-busy.xml" none --t1-ms 50
+expect_eq "$(sed -n 's/.*"timeouts":\([0-9]*\).*/\1/p' <<<"$fork_stats")" 2 "fork-all-fail: the dead second hop timed out, the caller got the 486"
 
 # Garbage and torture messages do not stop it: it still routes a call afterwards.
 start_proxy "udp:127.0.0.1:$(free_port)"
