@@ -54,7 +54,8 @@ struct StatefulProxy::Impl : std::enable_shared_from_this<Impl> {
         },
         [weak](const Endpoint& to, const std::string& why) {
           if (auto self = weak.lock()) self->on_send_failure(to, why);
-        });
+        },
+        config.tls);
     tick();
   }
 
@@ -91,7 +92,7 @@ struct StatefulProxy::Impl : std::enable_shared_from_this<Impl> {
   }
 
   void on_message(std::string bytes, const Endpoint& from) {
-    Message m = Message::parse(std::move(bytes), {.stream = from.protocol == Protocol::tcp});
+    Message m = Message::parse(std::move(bytes), {.stream = from.protocol != Protocol::udp});
     if (m.is_request()) on_request(std::move(m), from);
     else if (m.is_response() && m.ok()) on_response(std::move(m));
     else ++counters.malformed;  // responses and garbage that do not parse are dropped
@@ -113,9 +114,11 @@ struct StatefulProxy::Impl : std::enable_shared_from_this<Impl> {
     boost::system::error_code ec;
     auto addr = asio::ip::make_address(std::string(uri.host), ec);
     if (ec) return std::nullopt;  // names need DNS (RFC 3263): not in this core
-    Protocol p = default_protocol;
-    if (const Param* t = uri.param("transport")) p = iequals(t->value, "tcp") ? Protocol::tcp : Protocol::udp;
-    return Endpoint{p, addr, static_cast<std::uint16_t>(uri.port.value_or(5060))};
+    Protocol p = uri.scheme == Scheme::sips ? Protocol::tls : default_protocol;
+    if (const Param* t = uri.param("transport"))
+      p = iequals(t->value, "tls") ? Protocol::tls : iequals(t->value, "tcp") ? Protocol::tcp : Protocol::udp;
+    if (uri.scheme == Scheme::sips) p = Protocol::tls;  // sips: is TLS hop by hop (§26.2)
+    return Endpoint{p, addr, static_cast<std::uint16_t>(uri.port.value_or(p == Protocol::tls ? 5061 : 5060))};
   }
 
   // Builds the request we send on: Route/Max-Forwards/Record-Route/Via per §16.6.
@@ -143,11 +146,14 @@ struct StatefulProxy::Impl : std::enable_shared_from_this<Impl> {
       target = endpoint_of(ruri, from.protocol);
     }
     if (!target) return std::nullopt;
-    std::string transport_param = target->protocol == Protocol::tcp ? ";transport=tcp" : "";
+    std::string transport_param = target->protocol == Protocol::tcp   ? ";transport=tcp"
+                                  : target->protocol == Protocol::tls ? ";transport=tls"
+                                                                      : "";
     if (m.method() == "INVITE" || m.method() == "SUBSCRIBE" || m.method() == "REFER")
       b.add_top("Record-Route", "<sip:" + self_host() + ":" + std::to_string(transport->port()) + transport_param + ";lr>");
+    std::uint16_t via_port = target->protocol == Protocol::tls ? transport->tls_port() : transport->port();
     b.push_via("SIP/2.0/" + std::string(protocol_name(target->protocol)) + " " + self_host() + ":" +
-               std::to_string(transport->port()) + ";branch=" + branch + ";rport");
+               std::to_string(via_port) + ";branch=" + branch + ";rport");
     return std::pair{b.str(), *target};
   }
 
@@ -198,7 +204,7 @@ struct StatefulProxy::Impl : std::enable_shared_from_this<Impl> {
     } catch (const SyntaxError&) {
     }
     if (for_us) targets = config.next_hops;
-    ServerEntry entry{ServerTransaction(std::move(m), from.protocol == Protocol::tcp, config.timers), from, {}, {}, {}, false,
+    ServerEntry entry{ServerTransaction(std::move(m), from.protocol != Protocol::udp, config.timers), from, {}, {}, {}, false,
                       {}, from, std::move(targets), 0, {}, 0};
     auto started = entry.tx.start(now);
     started.to_tu.clear();  // the request is ours to forward, below
@@ -233,7 +239,7 @@ struct StatefulProxy::Impl : std::enable_shared_from_this<Impl> {
     s.client_key = ckey;
     s.forwarded = fwd->first;
     s.target = fwd->second;
-    ClientEntry c{ClientTransaction(fwd->first, fwd->second.protocol == Protocol::tcp, now, config.timers), fwd->second, key,
+    ClientEntry c{ClientTransaction(fwd->first, fwd->second.protocol != Protocol::udp, now, config.timers), fwd->second, key,
                   {}, {}, false};
     bool more = serial && s.next_target < s.targets.size();
     if (more && config.branch_timeout.count() > 0 && s.tx.is_invite()) c.ring_deadline = now + config.branch_timeout;
@@ -277,7 +283,7 @@ struct StatefulProxy::Impl : std::enable_shared_from_this<Impl> {
     for (const auto* r : fwd.find_all(HeaderId::route)) b.add("Route", r->value);
     auto now = Clock::now();
     std::string ckey = client_key(fwd.top_via().branch(), "CANCEL");
-    ClientEntry c{ClientTransaction(b.str(), target.protocol == Protocol::tcp, now, config.timers), target, {}, {}, {}, true};
+    ClientEntry c{ClientTransaction(b.str(), target.protocol != Protocol::udp, now, config.timers), target, {}, {}, {}, true};
     auto first = c.tx.start(now);
     clients.emplace(ckey, std::move(c));
     client_actions(ckey, std::move(first));
@@ -352,7 +358,7 @@ struct StatefulProxy::Impl : std::enable_shared_from_this<Impl> {
     std::uint16_t port = static_cast<std::uint16_t>(next.port.value_or(5060));
     if (const Param* rport = next.param("rport"); rport && rport->has_value)
       if (auto p = parse_uint(rport->value, 65535)) port = static_cast<std::uint16_t>(*p);
-    Protocol p = iequals(next.transport, "TCP") ? Protocol::tcp : Protocol::udp;
+    Protocol p = iequals(next.transport, "TLS") ? Protocol::tls : iequals(next.transport, "TCP") ? Protocol::tcp : Protocol::udp;
     transport->send(Endpoint{p, addr, port}, MessageBuilder::edit(r).pop_via().str());
   }
 
@@ -436,6 +442,7 @@ StatefulProxy::StatefulProxy(asio::io_context& io, ProxyConfig config)
 
 StatefulProxy::~StatefulProxy() { impl_->ticker.cancel(); }
 std::uint16_t StatefulProxy::port() const { return impl_->transport->port(); }
+std::uint16_t StatefulProxy::tls_port() const { return impl_->transport->tls_port(); }
 const ProxyCounters& StatefulProxy::counters() const { return impl_->counters; }
 
 }  // namespace ng911::sip

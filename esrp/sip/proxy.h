@@ -29,6 +29,7 @@ struct ProxyConfig {
   // or 6xx ends the search; when all fail the best failure goes back. Empty: 404.
   std::vector<Endpoint> next_hops;
   Duration branch_timeout{0};  // ring-no-answer per INVITE branch; 0: none
+  std::optional<TlsConfig> tls;  // SIP over TLS beside UDP and TCP
 };
 
 struct ProxyCounters {
@@ -41,6 +42,7 @@ class StatefulProxy {
   StatefulProxy(boost::asio::io_context& io, ProxyConfig config);
   ~StatefulProxy();
   std::uint16_t port() const;
+  std::uint16_t tls_port() const;  // 0 without TLS
   const ProxyCounters& counters() const;
 
  private:

@@ -5,6 +5,8 @@
 #include <sys/socket.h>
 
 #include <boost/asio/connect.hpp>
+#include <boost/asio/ssl.hpp>
+#include <boost/asio/ssl/host_name_verification.hpp>
 #include <boost/asio/read.hpp>
 #include <boost/asio/write.hpp>
 
@@ -15,8 +17,16 @@ namespace ng911::sip {
 namespace asio = boost::asio;
 using udp = asio::ip::udp;
 using tcp = asio::ip::tcp;
+namespace ssl = asio::ssl;
 
-const char* protocol_name(Protocol p) { return p == Protocol::udp ? "UDP" : "TCP"; }
+const char* protocol_name(Protocol p) {
+  switch (p) {
+    case Protocol::udp: return "UDP";
+    case Protocol::tcp: return "TCP";
+    case Protocol::tls: return "TLS";
+  }
+  return "?";
+}
 
 std::string Endpoint::str() const {
   std::string host = address.is_v6() ? "[" + address.to_string() + "]" : address.to_string();
@@ -31,6 +41,7 @@ constexpr std::size_t kMaxStreamBuffer = 256 * 1024;
 struct Transport::Impl : std::enable_shared_from_this<Impl> {
   struct Connection : std::enable_shared_from_this<Connection> {
     tcp::socket socket;
+    std::unique_ptr<ssl::stream<tcp::socket&>> tls;  // over `socket` for TLS connections
     Endpoint peer;
     std::string in;
     std::deque<std::string> out;
@@ -42,14 +53,19 @@ struct Transport::Impl : std::enable_shared_from_this<Impl> {
   asio::io_context& io;
   udp::socket udp_socket;
   tcp::acceptor acceptor;
+  tcp::acceptor tls_acceptor;
+  std::optional<TlsConfig> tls_config;
+  std::unique_ptr<ssl::context> tls_server, tls_client;
   Receiver on_message;
   SendFailure on_failure;
   std::array<char, kMaxDatagram> datagram{};
   udp::endpoint datagram_from;
   std::map<Endpoint, std::shared_ptr<Connection>> connections;
 
-  Impl(asio::io_context& ctx, const std::string& address, std::uint16_t port, Receiver r, SendFailure f)
-      : io(ctx), udp_socket(ctx), acceptor(ctx), on_message(std::move(r)), on_failure(std::move(f)) {
+  Impl(asio::io_context& ctx, const std::string& address, std::uint16_t port, Receiver r, SendFailure f,
+       std::optional<TlsConfig> tls)
+      : io(ctx), udp_socket(ctx), acceptor(ctx), tls_acceptor(ctx), tls_config(std::move(tls)), on_message(std::move(r)),
+        on_failure(std::move(f)) {
     auto addr = asio::ip::make_address(address);
     udp_socket.open(addr.is_v6() ? udp::v6() : udp::v4());
     udp_socket.bind(udp::endpoint(addr, port));
@@ -66,11 +82,60 @@ struct Transport::Impl : std::enable_shared_from_this<Impl> {
     acceptor.set_option(asio::socket_base::reuse_address(true));
     acceptor.bind(ep);
     acceptor.listen();
+    if (tls_config) set_up_tls(addr, port);
+  }
+
+  void set_up_tls(const asio::ip::address& addr, std::uint16_t port) {
+    tls_server = std::make_unique<ssl::context>(ssl::context::tls_server);
+    tls_server->set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 | ssl::context::no_sslv3 |
+                            ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1);
+    tls_server->use_certificate_chain_file(tls_config->cert_file);
+    tls_server->use_private_key_file(tls_config->key_file, ssl::context::pem);
+    if (!tls_config->ca_file.empty()) tls_server->load_verify_file(tls_config->ca_file);
+    if (tls_config->require_client_cert)
+      tls_server->set_verify_mode(ssl::verify_peer | ssl::verify_fail_if_no_peer_cert);
+    tls_client = std::make_unique<ssl::context>(ssl::context::tls_client);
+    tls_client->set_options(ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1);
+    if (tls_config->ca_file.empty()) tls_client->set_default_verify_paths();
+    else tls_client->load_verify_file(tls_config->ca_file);
+    tls_client->set_verify_mode(ssl::verify_peer);
+    // A client certificate for peers that ask for one (mutual TLS between ESInet elements).
+    tls_client->use_certificate_chain_file(tls_config->cert_file);
+    tls_client->use_private_key_file(tls_config->key_file, ssl::context::pem);
+    tcp::endpoint ep(addr, tls_config->port ? tls_config->port : static_cast<std::uint16_t>(port + 1));
+    tls_acceptor.open(ep.protocol());
+    tls_acceptor.set_option(asio::socket_base::reuse_address(true));
+    tls_acceptor.bind(ep);
+    tls_acceptor.listen();
   }
 
   void start() {
     receive_datagram();
     accept();
+    if (tls_config) accept_tls();
+  }
+
+  void accept_tls() {
+    tls_acceptor.async_accept([self = shared_from_this()](boost::system::error_code ec, tcp::socket socket) {
+      if (ec == asio::error::operation_aborted) return;
+      if (!ec) {
+        auto remote = socket.remote_endpoint(ec);
+        if (!ec) {
+          auto c = std::make_shared<Connection>(std::move(socket));
+          c->tls = std::make_unique<ssl::stream<tcp::socket&>>(c->socket, *self->tls_server);
+          c->peer = Endpoint{Protocol::tls, remote.address(), remote.port()};
+          c->owner = self;
+          self->connections[c->peer] = c;
+          c->tls->async_handshake(ssl::stream_base::server, [self, c](boost::system::error_code hec) {
+            if (hec) return self->close(c, "TLS handshake: " + hec.message(), false);
+            c->connected = true;
+            self->read(c);
+            self->write(c);
+          });
+        }
+      }
+      self->accept_tls();
+    });
   }
 
   void receive_datagram() {
@@ -114,8 +179,7 @@ struct Transport::Impl : std::enable_shared_from_this<Impl> {
 
   void read(const std::shared_ptr<Connection>& c) {
     auto buf = std::make_shared<std::array<char, 16384>>();
-    c->socket.async_read_some(asio::buffer(*buf), [self = shared_from_this(), c, buf](boost::system::error_code ec,
-                                                                                      std::size_t n) {
+    auto on_read = [self = shared_from_this(), c, buf](boost::system::error_code ec, std::size_t n) {
       if (ec) return self->close(c, ec.message(), true);
       c->in.append(buf->data(), n);
       // Frame every complete message in the buffer (RFC 3261 §18.3: by Content-Length).
@@ -134,19 +198,22 @@ struct Transport::Impl : std::enable_shared_from_this<Impl> {
       }
       if (c->in.size() > kMaxStreamBuffer) return self->close(c, "stream buffer overflow", false);
       self->read(c);
-    });
+    };
+    if (c->tls) c->tls->async_read_some(asio::buffer(*buf), std::move(on_read));
+    else c->socket.async_read_some(asio::buffer(*buf), std::move(on_read));
   }
 
   void write(const std::shared_ptr<Connection>& c) {
     if (c->writing || c->out.empty() || !c->connected) return;
     c->writing = true;
-    asio::async_write(c->socket, asio::buffer(c->out.front()), [self = shared_from_this(), c](boost::system::error_code ec,
-                                                                                              std::size_t) {
+    auto on_written = [self = shared_from_this(), c](boost::system::error_code ec, std::size_t) {
       c->writing = false;
       if (ec) return self->close(c, ec.message(), true);
       c->out.pop_front();
       self->write(c);
-    });
+    };
+    if (c->tls) asio::async_write(*c->tls, asio::buffer(c->out.front()), std::move(on_written));
+    else asio::async_write(c->socket, asio::buffer(c->out.front()), std::move(on_written));
   }
 
   void send(const Endpoint& to, std::string bytes) {
@@ -170,11 +237,31 @@ struct Transport::Impl : std::enable_shared_from_this<Impl> {
     c->owner = weak_from_this();
     c->out.push_back(std::move(bytes));
     connections[to] = c;
+    if (to.protocol == Protocol::tls) {
+      if (!tls_client) {
+        if (on_failure) on_failure(to, "TLS is not configured");
+        connections.erase(to);
+        return;
+      }
+      c->tls = std::make_unique<ssl::stream<tcp::socket&>>(c->socket, *tls_client);
+      // The peer's certificate must name the address we dialled (RFC 5922 asks for the domain;
+      // with literal addresses the IP is what we can check).
+      c->tls->set_verify_callback(ssl::host_name_verification(to.address.to_string()));
+    }
     c->socket.async_connect(tcp::endpoint(to.address, to.port), [self = shared_from_this(), c](boost::system::error_code ec) {
       if (ec) return self->close(c, "connect: " + ec.message(), true);
-      c->connected = true;
-      self->read(c);
-      self->write(c);
+      if (!c->tls) {
+        c->connected = true;
+        self->read(c);
+        self->write(c);
+        return;
+      }
+      c->tls->async_handshake(ssl::stream_base::client, [self, c](boost::system::error_code hec) {
+        if (hec) return self->close(c, "TLS handshake: " + hec.message(), true);
+        c->connected = true;
+        self->read(c);
+        self->write(c);
+      });
     });
   }
 
@@ -182,14 +269,15 @@ struct Transport::Impl : std::enable_shared_from_this<Impl> {
     boost::system::error_code ignored;
     udp_socket.close(ignored);
     acceptor.close(ignored);
+    tls_acceptor.close(ignored);
     for (auto& [peer, c] : connections) c->socket.close(ignored);
     connections.clear();
   }
 };
 
 Transport::Transport(asio::io_context& io, const std::string& address, std::uint16_t port, Receiver on_message,
-                     SendFailure on_failure)
-    : impl_(std::make_shared<Impl>(io, address, port, std::move(on_message), std::move(on_failure))) {
+                     SendFailure on_failure, std::optional<TlsConfig> tls)
+    : impl_(std::make_shared<Impl>(io, address, port, std::move(on_message), std::move(on_failure), std::move(tls))) {
   impl_->start();
 }
 
@@ -197,6 +285,9 @@ Transport::~Transport() { impl_->stop(); }
 
 void Transport::send(const Endpoint& to, std::string bytes) { impl_->send(to, std::move(bytes)); }
 std::uint16_t Transport::port() const { return impl_->udp_socket.local_endpoint().port(); }
+std::uint16_t Transport::tls_port() const {
+  return impl_->tls_config ? impl_->tls_acceptor.local_endpoint().port() : 0;
+}
 asio::ip::address Transport::address() const { return impl_->udp_socket.local_endpoint().address(); }
 
 }  // namespace ng911::sip

@@ -6,6 +6,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include <boost/asio/io_context.hpp>
@@ -14,8 +15,8 @@
 
 namespace ng911::sip {
 
-enum class Protocol { udp, tcp };
-const char* protocol_name(Protocol p);  // "UDP", "TCP"
+enum class Protocol { udp, tcp, tls };
+const char* protocol_name(Protocol p);  // "UDP", "TCP", "TLS"
 
 struct Endpoint {
   Protocol protocol = Protocol::udp;
@@ -30,6 +31,16 @@ struct Endpoint {
   }
 };
 
+// SIP over TLS (RFC 3261 §26, sips:): our certificate for the TLS listener, and the CAs that
+// peers' certificates must chain to (client side: the server's, always checked; server side:
+// the client's, when require_client_cert).
+struct TlsConfig {
+  std::string cert_file, key_file;
+  std::string ca_file;
+  std::uint16_t port = 0;  // the TLS listener; 0: the UDP/TCP port + 1 (5061 beside 5060)
+  bool require_client_cert = false;
+};
+
 class Transport {
  public:
   // Called for each complete message, with the peer it came from.
@@ -38,13 +49,14 @@ class Transport {
   using SendFailure = std::function<void(const Endpoint& to, const std::string& why)>;
 
   Transport(boost::asio::io_context& io, const std::string& address, std::uint16_t port, Receiver on_message,
-            SendFailure on_failure = {});
+            SendFailure on_failure = {}, std::optional<TlsConfig> tls = std::nullopt);
   ~Transport();
   Transport(const Transport&) = delete;
   Transport& operator=(const Transport&) = delete;
 
   void send(const Endpoint& to, std::string bytes);
   std::uint16_t port() const;
+  std::uint16_t tls_port() const;  // 0 without TLS
   boost::asio::ip::address address() const;
 
  private:

@@ -20,6 +20,7 @@ Endpoint parse_endpoint(const std::string& text) {
   Protocol p = Protocol::udp;
   if (s.starts_with("udp:")) s = s.substr(4);
   else if (s.starts_with("tcp:")) s = s.substr(4), p = Protocol::tcp;
+  else if (s.starts_with("tls:")) s = s.substr(4), p = Protocol::tls;
   auto colon = s.rfind(':');
   if (colon == std::string::npos) throw std::runtime_error("'" + text + "': expected [udp:|tcp:]ADDRESS:PORT");
   std::string host = s.substr(0, colon);
@@ -39,6 +40,9 @@ int main(int argc, char** argv) {
         "[udp:|tcp:]ADDRESS:PORT for requests addressed to the proxy; repeat it for serial forking")(
         "branch-timeout-ms", po::value<long>()->default_value(0),
         "ring-no-answer per INVITE branch before the next hop is tried (0: none)")(
+        "tls-cert", po::value<std::string>(), "serve SIP over TLS (port + 1) with this certificate chain (PEM)")(
+        "tls-key", po::value<std::string>(), "private key of --tls-cert")(
+        "tls-ca", po::value<std::string>(), "CAs for peers' certificates (default: the system's store)")(
         "t1-ms", po::value<long>()->default_value(500),
         "RFC 3261 T1 (RTT estimate); lower only on networks known to be fast (tests)");
     po::variables_map vm;
@@ -57,11 +61,16 @@ int main(int argc, char** argv) {
       for (const auto& hop : vm["next-hop"].as<std::vector<std::string>>()) config.next_hops.push_back(parse_endpoint(hop));
     config.branch_timeout = std::chrono::milliseconds(vm["branch-timeout-ms"].as<long>());
     config.timers.t1 = std::chrono::milliseconds(vm["t1-ms"].as<long>());
+    if (vm.count("tls-cert") != vm.count("tls-key")) throw std::runtime_error("--tls-cert and --tls-key go together");
+    if (vm.count("tls-cert"))
+      config.tls = TlsConfig{vm["tls-cert"].as<std::string>(), vm["tls-key"].as<std::string>(),
+                             vm.count("tls-ca") ? vm["tls-ca"].as<std::string>() : "", 0, false};
     boost::asio::io_context io(1);
     StatefulProxy proxy(io, config);
     boost::asio::signal_set signals(io, SIGINT, SIGTERM);
     signals.async_wait([&](boost::system::error_code, int) { io.stop(); });
-    std::cerr << "{\"event\":\"listening\",\"address\":\"" << config.address << "\",\"port\":" << proxy.port() << "}"
+    std::cerr << "{\"event\":\"listening\",\"address\":\"" << config.address << "\",\"port\":" << proxy.port()
+              << ",\"tls_port\":" << proxy.tls_port() << "}"
               << std::endl;
     io.run();
     const auto& c = proxy.counters();

@@ -1,0 +1,3 @@
+/dial sip:service@127.0.0.1:50469
+/hangup
+/quit

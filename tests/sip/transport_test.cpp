@@ -1,0 +1,141 @@
+// SIP transports on loopback: UDP, TCP and TLS, IPv4 and IPv6; replies over the connection a
+// request came in on; stream framing; a TLS peer with a certificate we do not trust.
+#include <boost/test/unit_test.hpp>
+
+#include <filesystem>
+#include <optional>
+
+#include <boost/asio/io_context.hpp>
+
+#include "sip/message.h"
+#include "sip/transport.h"
+
+using namespace ng911::sip;
+namespace fs = std::filesystem;
+
+namespace {
+
+std::string options(const std::string& call_id) {
+  return "OPTIONS sip:x@127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1;branch=z9hG4bK" + call_id +
+         "\r\nFrom: <sip:a@127.0.0.1>;tag=1\r\nTo: <sip:x@127.0.0.1>\r\nCall-ID: " + call_id +
+         "\r\nCSeq: 1 OPTIONS\r\nMax-Forwards: 70\r\nContent-Length: 0\r\n\r\n";
+}
+
+struct Received {
+  std::vector<std::pair<std::string, Endpoint>> messages;
+  std::vector<std::string> failures;
+};
+
+// Runs the loop until `done` or 5 s: every wait here is bounded.
+template <class F>
+void run_until(boost::asio::io_context& io, F done) {
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  while (!done() && std::chrono::steady_clock::now() < deadline) {
+    io.restart();
+    io.run_for(std::chrono::milliseconds(10));
+  }
+}
+
+void round_trip(const std::string& address, Protocol protocol, std::optional<TlsConfig> tls_a = {},
+                std::optional<TlsConfig> tls_b = {}) {
+  boost::asio::io_context io;
+  Received a, b;
+  std::unique_ptr<Transport> tb;
+  Transport ta(io, address, 0, [&](std::string m, const Endpoint& from) { a.messages.emplace_back(std::move(m), from); },
+               [&](const Endpoint&, const std::string& why) { a.failures.push_back(why); }, tls_a);
+  tb = std::make_unique<Transport>(
+      io, address, 0,
+      [&](std::string m, const Endpoint& from) {
+        b.messages.emplace_back(m, from);
+        tb->send(from, options("reply-" + std::to_string(b.messages.size())));  // back on the same way
+      },
+      [&](const Endpoint&, const std::string& why) { b.failures.push_back(why); }, tls_b);
+  std::uint16_t port = protocol == Protocol::tls ? tb->tls_port() : tb->port();
+  Endpoint to{protocol, boost::asio::ip::make_address(address), port};
+  ta.send(to, options("one"));
+  ta.send(to, options("two"));  // on streams: the same connection, framed apart
+  run_until(io, [&] { return a.messages.size() == 2 || !a.failures.empty(); });
+  BOOST_TEST_REQUIRE(a.failures.empty(), a.failures.front());
+  BOOST_TEST_REQUIRE(b.messages.size() == 2u);
+  BOOST_TEST(Message::parse(b.messages[0].first).call_id() == "one");
+  BOOST_TEST(Message::parse(b.messages[1].first).call_id() == "two");
+  BOOST_TEST((b.messages[0].second.protocol == protocol));
+  BOOST_TEST(b.messages[0].second.address.to_string() == address);
+  BOOST_TEST_REQUIRE(a.messages.size() == 2u);
+  BOOST_TEST(Message::parse(a.messages[0].first).call_id() == "reply-1");
+  BOOST_TEST((a.messages[0].second.protocol == protocol));
+  if (protocol != Protocol::udp) BOOST_TEST(a.messages[0].second.port == port);  // the connection we opened
+}
+
+struct Pki {
+  fs::path dir = fs::temp_directory_path() / ("ng911-sip-tls-" + std::to_string(::getpid()));
+  Pki() {
+    fs::create_directories(dir);
+    std::string d = dir.string();
+    // A CA, and a certificate for 127.0.0.1 that it signs; a second, untrusted CA.
+    std::string cmd =
+        "cd '" + d + "' && "
+        "openssl req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.pem -days 2 -subj /CN=test-ca 2>/dev/null && "
+        "openssl req -newkey rsa:2048 -nodes -keyout node.key -out node.csr -subj /CN=127.0.0.1 2>/dev/null && "
+        "printf 'subjectAltName=IP:127.0.0.1\\n' > ext && "
+        "openssl x509 -req -in node.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out node.pem -days 2 -extfile ext 2>/dev/null && "
+        "openssl req -x509 -newkey rsa:2048 -nodes -keyout other.key -out other.pem -days 2 -subj /CN=other-ca 2>/dev/null";
+    BOOST_REQUIRE(std::system(cmd.c_str()) == 0);
+  }
+  ~Pki() { fs::remove_all(dir); }
+  TlsConfig config(const std::string& ca = "ca.pem") const {
+    return TlsConfig{(dir / "node.pem").string(), (dir / "node.key").string(), (dir / ca).string(), 0, false};
+  }
+};
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(sip_transport)
+
+BOOST_AUTO_TEST_CASE(udp_ipv4_and_ipv6) {
+  round_trip("127.0.0.1", Protocol::udp);
+  round_trip("::1", Protocol::udp);
+}
+
+BOOST_AUTO_TEST_CASE(tcp_ipv4_and_ipv6) {
+  round_trip("127.0.0.1", Protocol::tcp);
+  round_trip("::1", Protocol::tcp);
+}
+
+BOOST_AUTO_TEST_CASE(tls_with_a_trusted_certificate) {
+  Pki pki;
+  round_trip("127.0.0.1", Protocol::tls, pki.config(), pki.config());
+}
+
+BOOST_AUTO_TEST_CASE(tls_peer_with_an_untrusted_certificate_is_refused) {
+  Pki pki;
+  boost::asio::io_context io;
+  std::vector<std::string> failures;
+  std::size_t delivered = 0;
+  Transport server(io, "127.0.0.1", 0, [&](std::string, const Endpoint&) { ++delivered; }, {}, pki.config());
+  Transport client(io, "127.0.0.1", 0, [](std::string, const Endpoint&) {},
+                   [&](const Endpoint&, const std::string& why) { failures.push_back(why); }, pki.config("other.pem"));
+  client.send(Endpoint{Protocol::tls, boost::asio::ip::make_address("127.0.0.1"), server.tls_port()}, options("x"));
+  run_until(io, [&] { return !failures.empty(); });
+  BOOST_TEST_REQUIRE(failures.size() == 1u);
+  BOOST_TEST(failures[0].find("TLS handshake") != std::string::npos, failures[0]);
+  BOOST_TEST(delivered == 0u);
+}
+
+BOOST_AUTO_TEST_CASE(unreachable_tcp_peer_is_reported) {
+  boost::asio::io_context io;
+  std::vector<std::string> failures;
+  Transport client(io, "127.0.0.1", 0, [](std::string, const Endpoint&) {},
+                   [&](const Endpoint&, const std::string& why) { failures.push_back(why); });
+  // A port that nothing listens on: bind, note, close.
+  std::uint16_t dead;
+  {
+    boost::asio::ip::tcp::acceptor a(io, {boost::asio::ip::make_address("127.0.0.1"), 0});
+    dead = a.local_endpoint().port();
+  }
+  client.send(Endpoint{Protocol::tcp, boost::asio::ip::make_address("127.0.0.1"), dead}, options("x"));
+  run_until(io, [&] { return !failures.empty(); });
+  BOOST_TEST(failures.size() == 1u);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
