@@ -38,7 +38,9 @@ struct StatefulProxy::Impl : std::enable_shared_from_this<Impl> {
   asio::io_context& io;
   ProxyConfig config;
   ProxyCounters counters;
-  std::unique_ptr<Transport> transport;
+  std::unique_ptr<Transport> transport;  // where requests arrive and responses go back
+  std::unique_ptr<Transport> own_port;   // with shared_port: where we send requests from
+  Transport* outbound = nullptr;         // transport or own_port
   asio::steady_timer ticker;
   std::unordered_map<std::string, ServerEntry> servers;
   std::unordered_map<std::string, ClientEntry> clients;
@@ -55,7 +57,22 @@ struct StatefulProxy::Impl : std::enable_shared_from_this<Impl> {
         [weak](const Endpoint& to, const std::string& why) {
           if (auto self = weak.lock()) self->on_send_failure(to, why);
         },
-        config.tls);
+        config.tls, config.shared_port);
+    outbound = transport.get();
+    if (config.shared_port) {
+      auto tls = config.tls;
+      if (tls) tls->port = 0;
+      own_port = std::make_unique<Transport>(
+          io, config.address, 0,
+          [weak](std::string bytes, const Endpoint& from) {
+            if (auto self = weak.lock()) self->on_message(std::move(bytes), from);
+          },
+          [weak](const Endpoint& to, const std::string& why) {
+            if (auto self = weak.lock()) self->on_send_failure(to, why);
+          },
+          tls);
+      outbound = own_port.get();
+    }
     tick();
   }
 
@@ -151,7 +168,7 @@ struct StatefulProxy::Impl : std::enable_shared_from_this<Impl> {
                                                                       : "";
     if (m.method() == "INVITE" || m.method() == "SUBSCRIBE" || m.method() == "REFER")
       b.add_top("Record-Route", "<sip:" + self_host() + ":" + std::to_string(transport->port()) + transport_param + ";lr>");
-    std::uint16_t via_port = target->protocol == Protocol::tls ? transport->tls_port() : transport->port();
+    std::uint16_t via_port = target->protocol == Protocol::tls ? outbound->tls_port() : outbound->port();
     b.push_via("SIP/2.0/" + std::string(protocol_name(target->protocol)) + " " + self_host() + ":" +
                std::to_string(via_port) + ";branch=" + branch + ";rport");
     return std::pair{b.str(), *target};
@@ -181,7 +198,7 @@ struct StatefulProxy::Impl : std::enable_shared_from_this<Impl> {
       // The ACK of a 2xx is a transaction of its own: forwarded statelessly (§16.11), with a
       // branch derived from its own so that retransmissions get the same one.
       auto fwd = forward_request(m, from, "z9hG4bK" + std::to_string(std::hash<std::string>{}(key)));
-      if (fwd) transport->send(fwd->second, fwd->first);
+      if (fwd) outbound->send(fwd->second, fwd->first);
       return;
     }
     if (auto rejection = check_request(m, config.rules)) {
@@ -373,7 +390,7 @@ struct StatefulProxy::Impl : std::enable_shared_from_this<Impl> {
   void client_actions(const std::string& key, TxActions a) {
     auto it = clients.find(key);
     if (it == clients.end()) return;
-    for (auto& bytes : a.send) transport->send(it->second.target, std::move(bytes));
+    for (auto& bytes : a.send) outbound->send(it->second.target, std::move(bytes));
     std::string skey = it->second.server_key;
     bool cancelled = it->second.cancelled;
     bool serial = false;

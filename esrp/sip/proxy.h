@@ -30,6 +30,10 @@ struct ProxyConfig {
   std::vector<Endpoint> next_hops;
   Duration branch_timeout{0};  // ring-no-answer per INVITE branch; 0: none
   std::optional<TlsConfig> tls;  // SIP over TLS beside UDP and TCP
+  // One proxy per event loop, all on `port` (SO_REUSEPORT). Each then sends its requests from a
+  // port of its own, named in its Via, so that the responses come back to the loop that holds
+  // the transaction: no state is shared between loops and nothing is locked.
+  bool shared_port = false;
 };
 
 struct ProxyCounters {

@@ -63,11 +63,13 @@ struct Transport::Impl : std::enable_shared_from_this<Impl> {
   std::map<Endpoint, std::shared_ptr<Connection>> connections;
 
   Impl(asio::io_context& ctx, const std::string& address, std::uint16_t port, Receiver r, SendFailure f,
-       std::optional<TlsConfig> tls)
+       std::optional<TlsConfig> tls, bool reuse_port)
       : io(ctx), udp_socket(ctx), acceptor(ctx), tls_acceptor(ctx), tls_config(std::move(tls)), on_message(std::move(r)),
         on_failure(std::move(f)) {
     auto addr = asio::ip::make_address(address);
     udp_socket.open(addr.is_v6() ? udp::v6() : udp::v4());
+    int one = 1;
+    if (reuse_port) ::setsockopt(udp_socket.native_handle(), SOL_SOCKET, SO_REUSEPORT, &one, sizeof one);
     udp_socket.bind(udp::endpoint(addr, port));
     // Bursts of calls must not overflow the kernel's datagram queue: a lost INVITE costs the
     // caller T1 and more. 4 MiB, forced past net.core.rmem_max when we may (root).
@@ -80,12 +82,13 @@ struct Transport::Impl : std::enable_shared_from_this<Impl> {
     tcp::endpoint ep(addr, port);
     acceptor.open(ep.protocol());
     acceptor.set_option(asio::socket_base::reuse_address(true));
+    if (reuse_port) ::setsockopt(acceptor.native_handle(), SOL_SOCKET, SO_REUSEPORT, &one, sizeof one);
     acceptor.bind(ep);
     acceptor.listen();
-    if (tls_config) set_up_tls(addr, port);
+    if (tls_config) set_up_tls(addr, port, reuse_port);
   }
 
-  void set_up_tls(const asio::ip::address& addr, std::uint16_t port) {
+  void set_up_tls(const asio::ip::address& addr, std::uint16_t port, bool reuse_port) {
     tls_server = std::make_unique<ssl::context>(ssl::context::tls_server);
     tls_server->set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 | ssl::context::no_sslv3 |
                             ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1);
@@ -105,6 +108,8 @@ struct Transport::Impl : std::enable_shared_from_this<Impl> {
     tcp::endpoint ep(addr, tls_config->port ? tls_config->port : static_cast<std::uint16_t>(port + 1));
     tls_acceptor.open(ep.protocol());
     tls_acceptor.set_option(asio::socket_base::reuse_address(true));
+    int one = 1;
+    if (reuse_port) ::setsockopt(tls_acceptor.native_handle(), SOL_SOCKET, SO_REUSEPORT, &one, sizeof one);
     tls_acceptor.bind(ep);
     tls_acceptor.listen();
   }
@@ -276,8 +281,9 @@ struct Transport::Impl : std::enable_shared_from_this<Impl> {
 };
 
 Transport::Transport(asio::io_context& io, const std::string& address, std::uint16_t port, Receiver on_message,
-                     SendFailure on_failure, std::optional<TlsConfig> tls)
-    : impl_(std::make_shared<Impl>(io, address, port, std::move(on_message), std::move(on_failure), std::move(tls))) {
+                     SendFailure on_failure, std::optional<TlsConfig> tls, bool reuse_port)
+    : impl_(std::make_shared<Impl>(io, address, port, std::move(on_message), std::move(on_failure), std::move(tls),
+                                   reuse_port)) {
   impl_->start();
 }
 

@@ -2,6 +2,8 @@
 // SIP over UDP and TCP on Boost.Asio (RFC 3261 §18): one UDP socket and one TCP listener on the
 // same address and port; TCP connections are reused in both directions and framed by
 // Content-Length. Everything runs on the io_context it is given (one event loop; no locks).
+// With reuse_port several transports, one per event loop, share the port (SO_REUSEPORT): the
+// kernel spreads datagrams and connections over them.
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -49,7 +51,7 @@ class Transport {
   using SendFailure = std::function<void(const Endpoint& to, const std::string& why)>;
 
   Transport(boost::asio::io_context& io, const std::string& address, std::uint16_t port, Receiver on_message,
-            SendFailure on_failure = {}, std::optional<TlsConfig> tls = std::nullopt);
+            SendFailure on_failure = {}, std::optional<TlsConfig> tls = std::nullopt, bool reuse_port = false);
   ~Transport();
   Transport(const Transport&) = delete;
   Transport& operator=(const Transport&) = delete;

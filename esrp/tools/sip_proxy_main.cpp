@@ -3,6 +3,7 @@
 // --next-hop; others follow Route or their Request-URI.
 #include <csignal>
 #include <iostream>
+#include <thread>
 
 #include <boost/asio/signal_set.hpp>
 #include <boost/program_options.hpp>
@@ -43,6 +44,7 @@ int main(int argc, char** argv) {
         "tls-cert", po::value<std::string>(), "serve SIP over TLS (port + 1) with this certificate chain (PEM)")(
         "tls-key", po::value<std::string>(), "private key of --tls-cert")(
         "tls-ca", po::value<std::string>(), "CAs for peers' certificates (default: the system's store)")(
+        "threads", po::value<int>()->default_value(1), "event loops, each with its own transactions, sharing the port")(
         "t1-ms", po::value<long>()->default_value(500),
         "RFC 3261 T1 (RTT estimate); lower only on networks known to be fast (tests)");
     po::variables_map vm;
@@ -65,15 +67,37 @@ int main(int argc, char** argv) {
     if (vm.count("tls-cert"))
       config.tls = TlsConfig{vm["tls-cert"].as<std::string>(), vm["tls-key"].as<std::string>(),
                              vm.count("tls-ca") ? vm["tls-ca"].as<std::string>() : "", 0, false};
-    boost::asio::io_context io(1);
-    StatefulProxy proxy(io, config);
+    int threads = std::max(1, vm["threads"].as<int>());
+    config.shared_port = threads > 1;
+    std::vector<std::unique_ptr<boost::asio::io_context>> loops;
+    std::vector<std::unique_ptr<StatefulProxy>> proxies;
+    for (int i = 0; i < threads; ++i) {
+      loops.push_back(std::make_unique<boost::asio::io_context>(1));
+      proxies.push_back(std::make_unique<StatefulProxy>(*loops.back(), config));
+      config.port = proxies.front()->port();  // the others join the port the first one got
+      if (config.tls) config.tls->port = proxies.front()->tls_port();
+    }
+    auto& io = *loops.front();
+    auto& proxy = *proxies.front();
     boost::asio::signal_set signals(io, SIGINT, SIGTERM);
-    signals.async_wait([&](boost::system::error_code, int) { io.stop(); });
+    signals.async_wait([&](boost::system::error_code, int) {
+      for (auto& l : loops) l->stop();
+    });
+    std::vector<std::thread> workers;
+    for (int i = 1; i < threads; ++i) workers.emplace_back([&, i] { loops[i]->run(); });
     std::cerr << "{\"event\":\"listening\",\"address\":\"" << config.address << "\",\"port\":" << proxy.port()
-              << ",\"tls_port\":" << proxy.tls_port() << "}"
+              << ",\"tls_port\":" << proxy.tls_port() << ",\"threads\":" << threads << "}"
               << std::endl;
     io.run();
-    const auto& c = proxy.counters();
+    for (auto& w : workers) w.join();
+    ProxyCounters c;
+    for (const auto& p : proxies) {
+      const auto& k = p->counters();
+      c.requests += k.requests, c.responses += k.responses, c.forwarded += k.forwarded, c.rejected += k.rejected;
+      c.retransmissions_absorbed += k.retransmissions_absorbed, c.timeouts += k.timeouts;
+      c.transport_failures += k.transport_failures, c.malformed += k.malformed, c.retargets += k.retargets;
+      c.branch_timeouts += k.branch_timeouts;
+    }
     std::cerr << "{\"event\":\"stopped\",\"requests\":" << c.requests << ",\"responses\":" << c.responses
               << ",\"forwarded\":" << c.forwarded << ",\"rejected\":" << c.rejected
               << ",\"retransmissions_absorbed\":" << c.retransmissions_absorbed << ",\"timeouts\":" << c.timeouts

@@ -28,7 +28,7 @@ port() { python3 -c 'import socket; s=socket.socket(socket.AF_INET,socket.SOCK_D
 uas_port="$(port)"; uac_port="$(port)"
 sipp -sn uas -i 127.0.0.1 -p "$uas_port" -buff_size 4194304 -nostdin -bg >/dev/null 2>&1 || true
 pids+=($(pgrep -f "sipp -sn uas -i 127.0.0.1 -p $uas_port" | head -1))
-"$proxy" --listen 127.0.0.1:0 --next-hop "udp:127.0.0.1:$uas_port" 2>"$tmp/proxy.log" &
+"$proxy" --listen 127.0.0.1:0 --next-hop "udp:127.0.0.1:$uas_port" --threads "${NG911_BENCH_SIP_PROXY_THREADS:-1}" 2>"$tmp/proxy.log" &
 pids+=($!)
 for _ in $(seq 100); do grep -q listening "$tmp/proxy.log" && break; sleep 0.05; done
 proxy_port="$(sed -n 's/.*"port":\([0-9]*\).*/\1/p' "$tmp/proxy.log")"

@@ -64,6 +64,9 @@ flow() {
 scen="$here/sipp"
 flow basic-udp udp 20 "-sn uac" "-sn uas"
 flow basic-tcp tcp 20 "-sn uac" "-sn uas"
+# Two event loops sharing the port: each keeps its transactions, responses come back to it.
+flow two-loops-udp udp 40 "-sn uac" "-sn uas" --threads 2
+flow two-loops-tcp tcp 40 "-sn uac" "-sn uas" --threads 2
 flow busy-udp udp 5 "-sf $scen/uac-busy.xml" "-sf $scen/uas-busy.xml"
 flow busy-tcp tcp 5 "-sf $scen/uac-busy.xml" "-sf $scen/uas-busy.xml"
 flow cancel-udp udp 5 "-sf $scen/uac-cancel.xml" "-sf $scen/uas-cancel.xml"
