@@ -33,6 +33,7 @@ struct StatefulProxy::Impl : std::enable_shared_from_this<Impl> {
     std::optional<TimePoint> wake;
     std::optional<TimePoint> ring_deadline;  // branch_timeout for INVITE branches
     bool cancelled = false;                  // CANCELed by us: its answers are not forwarded
+    bool upgraded = false;                   // UDP hop reached over TCP for size; UDP is the fallback
   };
 
   asio::io_context& io;
@@ -139,9 +140,31 @@ struct StatefulProxy::Impl : std::enable_shared_from_this<Impl> {
   }
 
   // Builds the request we send on: Route/Max-Forwards/Record-Route/Via per §16.6.
-  std::optional<std::pair<std::string, Endpoint>> forward_request(const Message& m, const Endpoint& from,
-                                                                   const std::string& branch,
-                                                                   std::optional<Endpoint> forced = std::nullopt) {
+  struct Forwarded {
+    std::string bytes;
+    Endpoint target;
+    bool upgraded = false;  // sent over TCP because it was too large for UDP
+  };
+
+  // The request as it goes on, and where. RFC 3261 §18.1.1: a request over 1300 bytes bound for
+  // UDP goes over TCP instead (the caller may retry over UDP if that fails); keep_udp turns it off.
+  std::optional<Forwarded> forward_request(const Message& m, const Endpoint& from, const std::string& branch,
+                                           std::optional<Endpoint> forced = std::nullopt, bool keep_udp = false) {
+    auto first_try = build_forward(m, from, branch, forced);
+    if (!first_try || keep_udp || first_try->second.protocol != Protocol::udp || first_try->first.size() <= 1300 ||
+        m.method() == "ACK")
+      return first_try ? std::optional<Forwarded>(Forwarded{std::move(first_try->first), first_try->second, false})
+                       : std::nullopt;
+    Endpoint tcp_target = first_try->second;
+    tcp_target.protocol = Protocol::tcp;
+    auto upgraded = build_forward(m, from, branch, tcp_target);
+    ++counters.large_over_tcp;
+    return Forwarded{std::move(upgraded->first), upgraded->second, true};
+  }
+
+  std::optional<std::pair<std::string, Endpoint>> build_forward(const Message& m, const Endpoint& from,
+                                                                 const std::string& branch,
+                                                                 std::optional<Endpoint> forced) {
     auto b = MessageBuilder::edit(m);
     auto mf = m.max_forwards();
     b.replace(HeaderId::max_forwards, std::to_string(mf ? *mf - 1 : 70u));
@@ -198,7 +221,7 @@ struct StatefulProxy::Impl : std::enable_shared_from_this<Impl> {
       // The ACK of a 2xx is a transaction of its own: forwarded statelessly (§16.11), with a
       // branch derived from its own so that retransmissions get the same one.
       auto fwd = forward_request(m, from, "z9hG4bK" + std::to_string(std::hash<std::string>{}(key)));
-      if (fwd) outbound->send(fwd->second, fwd->first);
+      if (fwd) outbound->send(fwd->target, fwd->bytes);
       return;
     }
     if (auto rejection = check_request(m, config.rules)) {
@@ -232,12 +255,15 @@ struct StatefulProxy::Impl : std::enable_shared_from_this<Impl> {
 
   // Forwards the request of a server transaction on its next branch; with nothing left to try,
   // answers with the best failure seen (or 404 when there was no target at all).
-  void try_next_target(const std::string& key, bool serial) {
+  void try_next_target(const std::string& key, bool serial, std::optional<Endpoint> again_over_udp = std::nullopt) {
     auto it = servers.find(key);
     if (it == servers.end() || it->second.final_sent) return;
     ServerEntry& s = it->second;
     std::optional<Endpoint> forced;
-    if (serial) {
+    bool keep_udp = again_over_udp.has_value();
+    if (keep_udp) {
+      forced = again_over_udp;  // the same hop, over UDP after all (§18.1.1)
+    } else if (serial) {
       if (s.next_target >= s.targets.size()) {
         if (s.best_status) return send_best(key);
         return respond_final(key, 404, "Not Found");
@@ -248,16 +274,16 @@ struct StatefulProxy::Impl : std::enable_shared_from_this<Impl> {
     }
     auto now = Clock::now();
     std::string branch = new_branch();
-    auto fwd = forward_request(s.tx.request(), s.from, branch, forced);
+    auto fwd = forward_request(s.tx.request(), s.from, branch, forced, keep_udp);
     if (!fwd) return respond_final(key, 404, "Not Found");
     ++counters.forwarded;
-    if (s.next_target > 1) ++counters.retargets;
+    if (s.next_target > 1 && !keep_udp) ++counters.retargets;
     std::string ckey = client_key(branch, s.tx.request().method());
     s.client_key = ckey;
-    s.forwarded = fwd->first;
-    s.target = fwd->second;
-    ClientEntry c{ClientTransaction(fwd->first, fwd->second.protocol != Protocol::udp, now, config.timers), fwd->second, key,
-                  {}, {}, false};
+    s.forwarded = fwd->bytes;
+    s.target = fwd->target;
+    ClientEntry c{ClientTransaction(fwd->bytes, fwd->target.protocol != Protocol::udp, now, config.timers), fwd->target, key,
+                  {}, {}, false, fwd->upgraded};
     bool more = serial && s.next_target < s.targets.size();
     if (more && config.branch_timeout.count() > 0 && s.tx.is_invite()) c.ring_deadline = now + config.branch_timeout;
     auto first = c.tx.start(now);
@@ -300,7 +326,8 @@ struct StatefulProxy::Impl : std::enable_shared_from_this<Impl> {
     for (const auto* r : fwd.find_all(HeaderId::route)) b.add("Route", r->value);
     auto now = Clock::now();
     std::string ckey = client_key(fwd.top_via().branch(), "CANCEL");
-    ClientEntry c{ClientTransaction(b.str(), target.protocol != Protocol::udp, now, config.timers), target, {}, {}, {}, true};
+    ClientEntry c{ClientTransaction(b.str(), target.protocol != Protocol::udp, now, config.timers), target, {}, {}, {}, true,
+                  false};
     auto first = c.tx.start(now);
     clients.emplace(ckey, std::move(c));
     client_actions(ckey, std::move(first));
@@ -419,6 +446,17 @@ struct StatefulProxy::Impl : std::enable_shared_from_this<Impl> {
       if (auto c = clients.find(key); c != clients.end() && status >= 200) c->second.ring_deadline.reset();
       auto bytes = MessageBuilder::edit(response).pop_via().str();
       server_actions(skey, s->second.tx.respond(std::move(bytes), status, Clock::now()));
+    }
+    // (Forwarding above may have added entries: find ours again.)
+    if (auto self_it = clients.find(key);
+        a.transport_failed && self_it != clients.end() && self_it->second.upgraded && !cancelled && !skey.empty()) {
+      // The TCP connection we chose for a large request failed: RFC 3261 §18.1.1 retries over UDP.
+      Endpoint udp_target = self_it->second.target;
+      udp_target.protocol = Protocol::udp;
+      ++counters.udp_fallbacks;
+      clients.erase(self_it);
+      try_next_target(skey, false, udp_target);
+      return;
     }
     if ((a.timed_out || a.transport_failed) && !cancelled && !skey.empty()) {
       a.timed_out ? ++counters.timeouts : ++counters.transport_failures;

@@ -96,13 +96,14 @@ int main(int argc, char** argv) {
       c.requests += k.requests, c.responses += k.responses, c.forwarded += k.forwarded, c.rejected += k.rejected;
       c.retransmissions_absorbed += k.retransmissions_absorbed, c.timeouts += k.timeouts;
       c.transport_failures += k.transport_failures, c.malformed += k.malformed, c.retargets += k.retargets;
-      c.branch_timeouts += k.branch_timeouts;
+      c.branch_timeouts += k.branch_timeouts, c.large_over_tcp += k.large_over_tcp, c.udp_fallbacks += k.udp_fallbacks;
     }
     std::cerr << "{\"event\":\"stopped\",\"requests\":" << c.requests << ",\"responses\":" << c.responses
               << ",\"forwarded\":" << c.forwarded << ",\"rejected\":" << c.rejected
               << ",\"retransmissions_absorbed\":" << c.retransmissions_absorbed << ",\"timeouts\":" << c.timeouts
               << ",\"transport_failures\":" << c.transport_failures << ",\"malformed\":" << c.malformed
-              << ",\"retargets\":" << c.retargets << ",\"branch_timeouts\":" << c.branch_timeouts << "}"
+              << ",\"retargets\":" << c.retargets << ",\"branch_timeouts\":" << c.branch_timeouts
+              << ",\"large_over_tcp\":" << c.large_over_tcp << ",\"udp_fallbacks\":" << c.udp_fallbacks << "}"
               << std::endl;
     return 0;
   } catch (const std::exception& e) {

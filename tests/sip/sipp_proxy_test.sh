@@ -28,8 +28,10 @@ while True:
 
 # start_proxy NEXT_HOP [extra options]: sets $proxy_port
 start_proxy() {
-  local log="$tmp/proxy-$RANDOM.log"
+  proxy_log="$tmp/proxy-$RANDOM.log"
+  local log="$proxy_log"
   "$proxy_bin" --listen 127.0.0.1:0 --next-hop "$@" 2>"$log" &
+  proxy_pid=$!
   pids+=($!)
   proxy_port=""
   for _ in $(seq 100); do
@@ -59,7 +61,10 @@ flow() {
     fail "$name: SIPp caller failed"
     grep -E "Successful call|Failed call|Unexpected|Aborting|timeout" "$tmp/$name-uac.out" | head -5 | sed 's/^/     /'
   fi
+  kill "$proxy_pid" 2>/dev/null; wait "$proxy_pid" 2>/dev/null || true
+  flow_stats="$(grep '"stopped"' "$proxy_log" || true)"
 }
+stat() { sed -n "s/.*\"$1\":\([0-9]*\).*/\1/p" <<<"$2"; }
 
 scen="$here/sipp"
 flow basic-udp udp 20 "-sn uac" "-sn uas"
@@ -70,6 +75,11 @@ flow two-loops-tcp tcp 40 "-sn uac" "-sn uas" --threads 2
 flow busy-udp udp 5 "-sf $scen/uac-busy.xml" "-sf $scen/uas-busy.xml"
 flow busy-tcp tcp 5 "-sf $scen/uac-busy.xml" "-sf $scen/uas-busy.xml"
 flow cancel-udp udp 5 "-sf $scen/uac-cancel.xml" "-sf $scen/uas-cancel.xml"
+# RFC 3261 §18.1.1: an emergency INVITE with its PIDF-LO is over 1300 bytes, so the proxy sends
+# it over TCP; this callee listens on UDP only, so the proxy falls back to UDP.
+flow emergency-large-udp udp 3 "-sf $scen/uac-emergency.xml" "-sn uas"
+expect_eq "$(stat large_over_tcp "$flow_stats")/$(stat udp_fallbacks "$flow_stats")" "3/3" \
+  "emergency-large-udp: each large INVITE tried over TCP first, then UDP"
 # Nobody at the next hop: over UDP Timer B (64*T1, T1 = 50 ms here) ends in 408; over TCP the
 # refused connection ends in 503 at once.
 sed 's/response="486"/response="408"/' "$scen/uac-busy.xml" > "$tmp/uac-408.xml"
