@@ -121,6 +121,32 @@ bool Dialog::matches(const Message& m) const {
   return (from == local_tag && to == remote_tag) || (from == remote_tag && to == local_tag);
 }
 
+MessageBuilder out_of_dialog_request(std::string_view method, std::string_view request_uri, std::string_view from,
+                                     std::string_view to, std::string_view contact, std::string_view sent_by,
+                                     std::string_view transport) {
+  std::string random = new_branch().substr(7);  // 16 hex digits
+  auto b = MessageBuilder::request(method, request_uri);
+  std::string via;
+  via.append("SIP/2.0/").append(transport).append(" ").append(sent_by).append(";branch=").append(new_branch()).append(";rport");
+  std::string from_tagged(from);
+  from_tagged.append(";tag=").append(random.substr(0, 8));
+  std::string call_id(random);
+  call_id.append("@").append(sent_by);
+  std::string cseq("1 ");
+  cseq.append(method);
+  b.add("Via", via).add("Max-Forwards", "70").add("From", from_tagged).add("To", to).add("Call-ID", call_id)
+      .add("CSeq", cseq).add("Contact", contact);
+  return b;
+}
+
+MessageBuilder subscribe(std::string_view request_uri, std::string_view from, std::string_view contact,
+                         std::string_view event, unsigned expires, std::string_view sent_by, std::string_view transport) {
+  std::string to = bracketed(request_uri);
+  auto b = out_of_dialog_request("SUBSCRIBE", request_uri, from, to, contact, sent_by, transport);
+  b.add("Event", event).add("Expires", std::to_string(expires));
+  return b;
+}
+
 MessageBuilder notify(Dialog& dialog, std::string_view event, std::string_view subscription_state,
                       std::string_view content_type, std::string_view body, std::string_view sent_by,
                       std::string_view transport) {

@@ -44,6 +44,17 @@ struct Dialog {
                        std::string_view transport, const std::string& branch) const;
 };
 
+// A request outside any dialog (INVITE, SUBSCRIBE, MESSAGE, OPTIONS, ...): a new Call-ID, a
+// From tag, CSeq 1, our Via with a fresh branch, Max-Forwards 70 and a Contact. The dialog
+// comes from its answer (Dialog::as_uac).
+MessageBuilder out_of_dialog_request(std::string_view method, std::string_view request_uri, std::string_view from,
+                                     std::string_view to, std::string_view contact, std::string_view sent_by,
+                                     std::string_view transport = "UDP");
+// RFC 6665 SUBSCRIBE to an event package (e.g. emergency-QueueState) for `expires` seconds.
+MessageBuilder subscribe(std::string_view request_uri, std::string_view from, std::string_view contact,
+                         std::string_view event, unsigned expires, std::string_view sent_by,
+                         std::string_view transport = "UDP");
+
 // RFC 6665 NOTIFY within a subscription dialog: Event and Subscription-State
 // ("active;expires=3600", "terminated;reason=timeout").
 MessageBuilder notify(Dialog& dialog, std::string_view event, std::string_view subscription_state,

@@ -107,6 +107,33 @@ BOOST_AUTO_TEST_CASE(refer_message_and_notify) {
   BOOST_TEST(n.body() == "<queueState/>");
 }
 
+BOOST_AUTO_TEST_CASE(subscription_from_subscribe_to_notify) {
+  // The ESRP subscribes to a PSAP queue's state; the PSAP answers 200 and notifies.
+  Message sub = Message::parse(subscribe("sip:queue1@psap.example.net", "<sip:esrp@esrp.example.net>",
+                                         "<sip:esrp@192.0.2.50:5060>", "emergency-QueueState", 3600, "192.0.2.50:5060")
+                                   .str());
+  BOOST_TEST_REQUIRE(sub.ok(), sub.error());
+  BOOST_TEST(sub.method() == "SUBSCRIBE");
+  BOOST_TEST(sub.cseq().number == 1u);
+  BOOST_TEST(!sub.from().tag().empty());
+  BOOST_TEST(sub.value(HeaderId::event) == "emergency-QueueState");
+  BOOST_TEST(sub.value(HeaderId::expires) == "3600");
+  BOOST_TEST(sub.top_via().rfc3261_branch());
+  Message other = Message::parse(subscribe("sip:queue1@psap.example.net", "<sip:esrp@esrp.example.net>",
+                                           "<sip:esrp@192.0.2.50:5060>", "emergency-QueueState", 3600, "192.0.2.50:5060")
+                                     .str());
+  BOOST_TEST(other.call_id() != sub.call_id());
+  // The PSAP side: a dialog from the SUBSCRIBE, then NOTIFY within it.
+  Dialog psap = Dialog::as_uas(sub, "q1");
+  Message n = Message::parse(notify(psap, "emergency-QueueState", "active;expires=3600",
+                                    "application/emergency-queuestate+xml", "<queueState/>", "198.51.100.7:5070")
+                                 .str());
+  BOOST_TEST(n.request_uri() == "sip:esrp@192.0.2.50:5060");
+  BOOST_TEST(n.to().tag() == sub.from().tag());
+  BOOST_TEST(n.from().tag() == "q1");
+  BOOST_TEST(n.call_id() == sub.call_id());
+}
+
 BOOST_AUTO_TEST_CASE(no_dialog_without_a_tag_or_contact) {
   BOOST_CHECK_THROW(Dialog::as_uac(msg(kInvite), msg(std::string(k200).replace(std::string(k200).find(";tag=psap9"), 10, ""))),
                     SyntaxError);
