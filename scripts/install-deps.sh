@@ -16,7 +16,7 @@ packages=(
   # GIS tools (ogr2ogr prepares sample data; tests convert formats with it), XML checks
   gdal-bin libxml2-utils python3 curl
   # LoST server: XML; fuzzing (clang, libFuzzer); interop peers and load generator
-  libpugixml-dev clang libclang-rt-14-dev kamailio kamailio-utils-modules sip-tester wrk
+  libpugixml-dev clang libclang-rt-14-dev kamailio kamailio-utils-modules sip-tester wrk baresip-core
 )
 command -v node >/dev/null 2>&1 || packages+=(nodejs)
 command -v npm >/dev/null 2>&1 || packages+=(npm)

@@ -197,8 +197,42 @@ struct StatefulProxy::Impl : std::enable_shared_from_this<Impl> {
     return std::pair{b.str(), *target};
   }
 
+  // §18.2.1 and RFC 3581: the top Via learns where the request really came from (received) and,
+  // when the client asked (an empty rport), from which port, so that responses find their way
+  // back through NAT.
+  static Message stamp_top_via(Message m, const Endpoint& from) {
+    Via v = m.top_via();
+    std::string source = from.address.to_string();
+    const Param* rport = v.param("rport");
+    bool add_received = v.host != source;
+    bool fill_rport = rport && !rport->has_value;
+    if (!add_received && !fill_rport) return m;
+    std::string value;
+    value.append(v.protocol).append("/").append(v.version).append("/").append(v.transport).append(" ");
+    if (v.host.find(':') != std::string_view::npos) value.append("[").append(v.host).append("]");
+    else value.append(v.host);
+    if (v.port) value.append(":").append(std::to_string(*v.port));
+    for (const auto& p : v.params) {
+      if (iequals(p.name, "received") && add_received) continue;
+      value.append(";").append(p.name);
+      if (iequals(p.name, "rport") && fill_rport) value.append("=").append(std::to_string(from.port));
+      else if (p.has_value) value.append("=").append(p.value);
+    }
+    if (add_received) value.append(";received=").append(source);
+    auto b = MessageBuilder::edit(m);
+    b.pop_via().add_top("Via", value);
+    Message stamped = Message::parse(b.str(), {.stream = from.protocol != Protocol::udp});
+    return stamped.ok() ? std::move(stamped) : std::move(m);
+  }
+
   void on_request(Message m, const Endpoint& from) {
     ++counters.requests;
+    if (m.ok()) {
+      try {
+        m = stamp_top_via(std::move(m), from);
+      } catch (const SyntaxError&) {
+      }
+    }
     if (!m.ok()) {
       ++counters.malformed;
       // Answer what can be answered: a request with the fields a response needs.
@@ -392,9 +426,24 @@ struct StatefulProxy::Impl : std::enable_shared_from_this<Impl> {
     client_actions(key, it->second.tx.on_response(std::move(r), Clock::now()));
   }
 
+  // §18.1.2: a response whose top Via is not ours is not ours to forward.
+  bool top_via_is_ours(const Via& v) const {
+    boost::system::error_code ec;
+    auto addr = asio::ip::make_address(std::string(v.host), ec);
+    if (ec || addr != transport->address()) return false;
+    unsigned port = v.port.value_or(5060);
+    for (const Transport* t : {transport.get(), outbound})
+      if (port == t->port() || (t->tls_port() && port == t->tls_port())) return true;
+    return false;
+  }
+
   void forward_stateless_response(const Message& r) {
     if (!response_forwardable(r)) return;
     auto vias = r.vias();
+    if (!top_via_is_ours(vias[0])) {
+      ++counters.malformed;
+      return;
+    }
     const Via& next = vias[1];
     boost::system::error_code ec;
     auto addr = asio::ip::make_address(std::string(next.param("received") ? next.param("received")->value : next.host), ec);

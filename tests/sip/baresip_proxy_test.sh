@@ -2,7 +2,7 @@
 # Interop with a user agent we did not write: baresip places a call through ng911-sip-proxy to a
 # SIPp callee. baresip dials sip:service@<proxy>, the proxy record-routes the INVITE to SIPp,
 # which answers 180 and 200 with SDP (copying the Record-Route); baresip ACKs through the proxy,
-# media flows for a moment, baresip hangs up with a BYE through the proxy and SIPp answers 200.
+# sends RTP for a second, hangs up with a BYE through the proxy and SIPp answers 200.
 #   baresip_proxy_test.sh PATH/TO/ng911-sip-proxy
 # baresip (Debian package baresip-core) runs headless: a config directory of its own
 # (tests/sip/baresip/), a sine tone as the microphone, no registration, commands on stdin.
@@ -85,7 +85,7 @@ else fail "baresip did not start"; show "$tmp/baresip.log"; abort; fi
 cmd "/dial $target"
 if wait_until 15 log_has "Call established: $target"; then pass "baresip: call established through the proxy"
 else fail "baresip: call not established"; show "$tmp/baresip.log" 60; show "$tmp/proxy.log"; fi
-# Let media flow for a moment, then hang up.
+# baresip sends its tone to the callee's media port for a moment, then hangs up.
 sleep 1
 cmd "/hangup"
 if wait_until 15 log_has "Call with $target terminated"; then pass "baresip: call hung up"

@@ -142,4 +142,34 @@ print(s.recv(65535).decode().split("\r\n")[0])
 PY
 )"
 expect_eq "$got" "SIP/2.0 483 Too Many Hops" "after torture messages and garbage the proxy still answers (483 for Max-Forwards 0)"
+
+# RFC 3581 / §18.2.1: the forwarded request's Via of the client carries rport=<its source port>;
+# §18.1.2: a response whose top Via is not the proxy's is dropped, not forwarded.
+hop="$(free_port)"
+start_proxy "udp:127.0.0.1:$hop"
+got="$(python3 - "$proxy_port" "$hop" <<'PY'
+import socket, sys
+proxy, hop = int(sys.argv[1]), int(sys.argv[2])
+downstream = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); downstream.bind(("127.0.0.1", hop)); downstream.settimeout(3)
+client = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); client.bind(("127.0.0.1", 0)); client.settimeout(1)
+port = client.getsockname()[1]
+client.sendto(("OPTIONS sip:x@127.0.0.1:%d SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:5999;branch=z9hG4bKrport1;rport\r\n"
+               "Max-Forwards: 70\r\nFrom: <sip:a@127.0.0.1>;tag=1\r\nTo: <sip:b@127.0.0.1>\r\nCall-ID: rport1\r\n"
+               "CSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n" % proxy).encode(), ("127.0.0.1", proxy))
+fwd = downstream.recv(65535).decode()
+vias = [l for l in fwd.split("\r\n") if l.lower().startswith("via:")]
+ok_rport = any(("rport=%d" % port) in v for v in vias[1:])
+# A response with a foreign top Via, the client's below it: must not reach the client.
+client.sendto(("SIP/2.0 200 OK\r\nVia: SIP/2.0/UDP 127.0.0.1:1111;branch=z9hG4bKforeign\r\n"
+               "Via: SIP/2.0/UDP 127.0.0.1:%d;branch=z9hG4bKvictim\r\nFrom: <sip:a@127.0.0.1>;tag=1\r\n"
+               "To: <sip:b@127.0.0.1>;tag=2\r\nCall-ID: foreign1\r\nCSeq: 1 INVITE\r\nContent-Length: 0\r\n\r\n" % port).encode(),
+              ("127.0.0.1", proxy))
+try:
+    client.recv(65535); dropped = False
+except socket.timeout:
+    dropped = True
+print("rport=%s dropped=%s" % (ok_rport, dropped))
+PY
+)"
+expect_eq "$got" "rport=True dropped=True" "rport filled in for the client; a response with a foreign top Via dropped"
 finish
