@@ -197,6 +197,54 @@ struct StatefulProxy::Impl : std::enable_shared_from_this<Impl> {
     return std::pair{b.str(), *target};
   }
 
+  // §16.6 step 8 / §16.3 step 4: the part of our branch that identifies the request as we
+  // received it (Request-URI, tags, Call-ID, CSeq number, Route, Proxy-Require). The topmost
+  // Via is left out so that a loop through other proxies, which changes it, is still caught.
+  static std::string loop_hash(const Message& m) {
+    std::string key;
+    key.append(m.request_uri()).append("|").append(m.to().tag()).append("|").append(m.from().tag()).append("|");
+    key.append(m.call_id()).append("|").append(std::to_string(m.cseq().number)).append("|");
+    for (const auto* r : m.find_all(HeaderId::route)) key.append(r->value).append(",");
+    for (const auto* r : m.find_all(HeaderId::proxy_require)) key.append(r->value).append(",");
+    char buf[24];
+    std::snprintf(buf, sizeof buf, "%016zx", std::hash<std::string>{}(key));
+    return buf;
+  }
+
+  // A loop: a Via of ours whose branch carries the hash of this very request. A Via of ours
+  // with another hash is a spiral (the request came back changed), which is allowed.
+  bool is_loop(const Message& m) const {
+    std::string hash = loop_hash(m);
+    for (const auto& v : m.vias()) {
+      if (!top_via_is_ours(v)) continue;
+      std::string_view b = v.branch();
+      auto dot = b.find('.');
+      if (b.size() > 7 && dot != std::string_view::npos && b.substr(7, dot - 7) == hash) return true;
+    }
+    return false;
+  }
+
+  // §16.4: a strict router before us put our Record-Route URI into the Request-URI; the real
+  // Request-URI is then the last Route value.
+  static Message strict_router_fix_up(Message m, const Impl& self) {
+    Uri ruri = m.parsed_request_uri();
+    if (!self.addressed_to_us(ruri) || !ruri.param("lr") || !ruri.user.empty()) return m;
+    auto routes = m.route();
+    if (routes.empty()) return m;
+    std::string last(routes.back().uri.text);
+    auto b = MessageBuilder::edit(m);
+    b.request_uri(last);
+    // Remove the last Route value: rebuild the Route fields without it.
+    b.remove(HeaderId::route);
+    for (std::size_t i = 0; i + 1 < routes.size(); ++i) {
+      std::string v;
+      v.append("<").append(routes[i].uri.text).append(">");
+      b.add("Route", v);
+    }
+    Message fixed = Message::parse(b.str());
+    return fixed.ok() ? std::move(fixed) : std::move(m);
+  }
+
   // §18.2.1 and RFC 3581: the top Via learns where the request really came from (received) and,
   // when the client asked (an empty rport), from which port, so that responses find their way
   // back through NAT.
@@ -264,6 +312,12 @@ struct StatefulProxy::Impl : std::enable_shared_from_this<Impl> {
       return;
     }
     if (m.method() == "CANCEL") return on_cancel(std::move(m), from);
+    m = strict_router_fix_up(std::move(m), *this);
+    if (is_loop(m)) {
+      ++counters.rejected;
+      reply(m, from, 482, "Loop Detected");
+      return;
+    }
 
     auto now = Clock::now();
     // Requests for us go to the configured next hops, one after the other; others have one
@@ -307,7 +361,8 @@ struct StatefulProxy::Impl : std::enable_shared_from_this<Impl> {
       return send_best(key);
     }
     auto now = Clock::now();
-    std::string branch = new_branch();
+    // z9hG4bK + the loop hash + "." + something unique to this branch.
+    std::string branch = "z9hG4bK" + loop_hash(s.tx.request()) + "." + new_branch().substr(7, 8);
     auto fwd = forward_request(s.tx.request(), s.from, branch, forced, keep_udp);
     if (!fwd) return respond_final(key, 404, "Not Found");
     ++counters.forwarded;

@@ -172,4 +172,32 @@ print("rport=%s dropped=%s" % (ok_rport, dropped))
 PY
 )"
 expect_eq "$got" "rport=True dropped=True" "rport filled in for the client; a response with a foreign top Via dropped"
+
+# §16.3 step 4: a request that comes back unchanged is a loop (482); §16.4: after a strict
+# router, the Request-URI holds our Record-Route URI and the last Route is the real target.
+self_port="$(free_port)"
+"$proxy_bin" --listen "127.0.0.1:$self_port" --next-hop "udp:127.0.0.1:$self_port" 2>"$tmp/loop.log" &
+pids+=($!)
+for _ in $(seq 100); do grep -q listening "$tmp/loop.log" && break; sleep 0.05; done
+hop="$(free_port)"
+got="$(python3 - "$self_port" "$hop" <<'PY'
+import socket, sys
+proxy, hop = int(sys.argv[1]), int(sys.argv[2])
+def request(ruri, extra=""):
+    return ("OPTIONS %s SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:%%d;branch=z9hG4bK%%s\r\nMax-Forwards: 70\r\n"
+            "From: <sip:a@127.0.0.1>;tag=1\r\nTo: <sip:b@127.0.0.1>\r\nCall-ID: %%s\r\nCSeq: 1 OPTIONS\r\n%s"
+            "Content-Length: 0\r\n\r\n") % (ruri, extra)
+client = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); client.bind(("127.0.0.1", 0)); client.settimeout(5)
+port = client.getsockname()[1]
+client.sendto((request("sip:x@127.0.0.1:%d" % proxy) % (port, "loop1", "loop1")).encode(), ("127.0.0.1", proxy))
+answer = client.recv(65535).decode().split("\r\n")[0]
+downstream = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); downstream.bind(("127.0.0.1", hop)); downstream.settimeout(5)
+client.sendto((request("sip:127.0.0.1:%d;lr" % proxy, "Route: <sip:target@127.0.0.1:%d>\r\n" % hop) % (port, "strict1", "strict1")).encode(),
+              ("127.0.0.1", proxy))
+line = downstream.recv(65535).decode().split("\r\n")[0]
+print("%s | %s" % (answer, line))
+PY
+)"
+expect_eq "$got" "SIP/2.0 482 Loop Detected | OPTIONS sip:target@127.0.0.1:$hop SIP/2.0" \
+  "a request looping back is refused with 482; a strict router's Request-URI is fixed up"
 finish
