@@ -158,6 +158,19 @@ std::string infer_profile(const RequestLocation& loc) {
   return "unknown";
 }
 
+// <errors><locationProfileUnrecognized unsupportedProfiles="..."/> for requests whose
+// locations all use profiles we do not know.
+std::string profile_unrecognized(const std::vector<std::string>& unsupported, const EcrfConfig& cfg) {
+  Document d("errors");
+  d.root().append_attribute("source") = cfg.server_id.c_str();
+  auto e = d.root().append_child("locationProfileUnrecognized");
+  std::string list;
+  for (const auto& p : unsupported) list += (list.empty() ? "" : " ") + p;
+  e.append_attribute("unsupportedProfiles") = list.c_str();
+  add_message(e, "no supported location profile (geodetic-2d, civic)", cfg.language);
+  return d.str();
+}
+
 // Where a location leads: a point, or an area to overlap with boundaries.
 struct Place {
   std::optional<LonLat> point;
@@ -317,14 +330,7 @@ EcrfResult Ecrf::find_service(const LostRequest& req, const Snapshot& snap, Quer
   auto chosen = choose_location(req, unsupported);
   if (!chosen) {
     out.result = "locationProfileUnrecognized";
-    Document d("errors");
-    d.root().append_attribute("source") = config_.server_id.c_str();
-    auto e = d.root().append_child("locationProfileUnrecognized");
-    std::string list;
-    for (const auto& p : unsupported) list += (list.empty() ? "" : " ") + p;
-    e.append_attribute("unsupportedProfiles") = list.c_str();
-    add_message(e, "no supported location profile (geodetic-2d, civic)", config_.language);
-    return Answer{d.str()};
+    return Answer{profile_unrecognized(unsupported, config_)};
   }
   if (gis::check_service_urn(req.service)) {
     out.result = "serviceNotImplemented";
@@ -491,14 +497,7 @@ EcrfResult Ecrf::list_services_by_location(const LostRequest& req, const Snapsho
   auto chosen = choose_location(req, unsupported);
   if (!chosen) {
     out.result = "locationProfileUnrecognized";
-    Document d("errors");
-    d.root().append_attribute("source") = config_.server_id.c_str();
-    auto e = d.root().append_child("locationProfileUnrecognized");
-    std::string list;
-    for (const auto& p : unsupported) list += (list.empty() ? "" : " ") + p;
-    e.append_attribute("unsupportedProfiles") = list.c_str();
-    add_message(e, "no supported location profile (geodetic-2d, civic)", config_.language);
-    return Answer{d.str()};
+    return Answer{profile_unrecognized(unsupported, config_)};
   }
   Place place = place_of(*chosen, snap, config_.shape_segments, out);
   auto here = snap.services_at(as_area(place));

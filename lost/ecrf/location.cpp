@@ -1,4 +1,5 @@
 #include "ecrf/location.h"
+#include "ecrf/xml_names.h"
 
 #include <charconv>
 #include <cmath>
@@ -15,24 +16,8 @@ namespace {
 constexpr std::string_view kUomMetre = "urn:ogc:def:uom:EPSG::9001";
 constexpr std::string_view kUomDegree = "urn:ogc:def:uom:EPSG::9102";
 
-std::string_view local_name(const char* qname) {
-  std::string_view n(qname);
-  auto colon = n.find(':');
-  return colon == std::string_view::npos ? n : n.substr(colon + 1);
-}
-
-// The namespace URI in scope for an element's prefix (pugixml does not resolve namespaces).
-std::string namespace_of(const pugi::xml_node& node) {
-  std::string_view name(node.name());
-  auto colon = name.find(':');
-  std::string attr = colon == std::string_view::npos ? "xmlns" : "xmlns:" + std::string(name.substr(0, colon));
-  for (pugi::xml_node n = node; n; n = n.parent())
-    if (auto a = n.attribute(attr.c_str())) return a.value();
-  return {};
-}
-
 bool is(const pugi::xml_node& node, const char* ns, std::string_view local) {
-  return node.type() == pugi::node_element && local_name(node.name()) == local && namespace_of(node) == ns;
+  return node.type() == pugi::node_element && local_name(node) == local && namespace_uri(node) == ns;
 }
 
 pugi::xml_node child(const pugi::xml_node& parent, const char* ns, std::string_view local) {
@@ -152,8 +137,8 @@ GeoPolygon parse_polygon(const pugi::xml_node& node, int dim) {
 
 GeodeticShape parse_shape(const pugi::xml_node& node) {
   int dim = dimension_of(node);
-  auto name = local_name(node.name());
-  auto ns = namespace_of(node);
+  auto name = local_name(node);
+  auto ns = namespace_uri(node);
   if (ns == kGmlNs && name == "Point") return GeoPoint{parse_pos(node, dim, "Point")};
   if (ns == kGmlNs && name == "Polygon") return parse_polygon(node, dim);
   if (ns != kGeoShapeNs) throw LocationInvalid("unknown shape " + std::string(node.name()) + " in namespace '" + ns + "'");
@@ -224,12 +209,12 @@ CivicAddress parse_civic(const pugi::xml_node& location) {
   CivicAddress out;
   for (auto e : children.front().children()) {
     if (e.type() != pugi::node_element) continue;
-    auto ns = namespace_of(e);
+    auto ns = namespace_uri(e);
     if (ns != kCivicNs && ns != kCivicExtNs) continue;  // other extensions are not ours to check
     std::string value = trim(e.child_value());
     if (element_children(e).size() > 0) throw LocationInvalid("civic element " + std::string(e.name()) + " has child elements");
     // RFC 6848 extension elements keep their namespace in the name: they are reported, never matched.
-    out.elements.emplace_back((ns == kCivicExtNs ? "ext:" : "") + std::string(local_name(e.name())), value);
+    out.elements.emplace_back((ns == kCivicExtNs ? "ext:" : "") + std::string(local_name(e)), value);
   }
   if (out.elements.empty()) throw LocationInvalid("the civicAddress is empty");
   return out;

@@ -10,6 +10,8 @@
 
 #include <pugixml.hpp>
 
+#include "ecrf/xml_names.h"
+
 namespace ng911::ecrf {
 
 inline constexpr const char* kLostNs = "urn:ietf:params:xml:ns:lost1";
@@ -54,9 +56,6 @@ struct ParseLimits {
 // a document carrying a DOCTYPE is refused outright.
 LostRequest parse_lost_request(std::string_view body, const ParseLimits& limits = {});
 
-// Helpers for namespace-aware work on pugixml nodes.
-std::string_view local_name(const pugi::xml_node& node);
-std::string namespace_uri(const pugi::xml_node& node);
 bool lower_ascii_equals(std::string_view text, std::string_view lower_case);
 // Where `text` is not well-formed UTF-8 or holds a character XML 1.0 forbids: the byte offset.
 std::optional<std::size_t> first_non_xml_char(std::string_view text);
