@@ -54,9 +54,6 @@ give_up() { fail "$1"; show_logs "${@:2}"; finish || true; exit 1; }
 expect_in_file() {  # PATTERN FILE DESCRIPTION: FILE (in the temporary directory) matches the regex
   if grep -Eq -- "$1" "$tmp/$2"; then pass "$3"; else fail "$3: $2 lacks /$1/"; fi
 }
-free_port() {  # tcp|udp: a loopback port nobody holds right now
-  python3 -c 'import socket,sys; s=socket.socket(socket.AF_INET, socket.SOCK_STREAM if sys.argv[1]=="tcp" else socket.SOCK_DGRAM); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])' "$1"
-}
 udp_listening() {  # PORT: a socket is bound to 127.0.0.1:PORT
   awk -v want="$(printf '0100007F:%04X' "$1")" 'NR > 1 && $2 == want { found = 1 } END { exit !found }' /proc/net/udp
 }

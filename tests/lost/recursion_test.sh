@@ -59,9 +59,6 @@ show_log() {
   if [ -s "$tmp/$1.log" ]; then echo "     --- $1.log (last 30 lines)"; tail -n 30 "$tmp/$1.log" | sed 's/^/     /'; fi
 }
 give_up() { fail "$1"; [ -z "${2:-}" ] || show_log "$2"; finish || true; exit 1; }
-free_port() {  # a loopback TCP port nobody holds right now
-  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
-}
 
 # start_lost NAME PORT DB ARGS...: an instance (PORT 0: any free port, read from its log).
 start_lost() {

@@ -29,14 +29,6 @@ trap cleanup EXIT
 command -v baresip >/dev/null || { echo "FAIL: baresip not installed (apt-get install baresip-core)"; exit 1; }
 command -v sipp >/dev/null || { echo "FAIL: sipp not installed (apt-get install sip-tester)"; exit 1; }
 
-free_port() { python3 -c 'import socket
-while True:
-    t=socket.socket(); t.bind(("127.0.0.1",0)); p=t.getsockname()[1]
-    u=socket.socket(socket.AF_INET,socket.SOCK_DGRAM)
-    try:
-        u.bind(("127.0.0.1",p)); print(p); break
-    except OSError: pass
-    finally: u.close(); t.close()'; }
 # udp_bound PORT: something listens on 127.0.0.1:PORT/udp (read from /proc, not probed).
 udp_bound() { awk -v a="$(printf '0100007F:%04X' "$1")" '$2 == a { f = 1 } END { exit !f }' /proc/net/udp; }
 # wait_until SECONDS CMD...: polls CMD every 50 ms; false when it never succeeded in time.

@@ -17,14 +17,6 @@ cleanup() {
 trap cleanup EXIT
 command -v sipp >/dev/null || { echo "FAIL: sipp not installed (apt-get install sip-tester)"; exit 1; }
 
-free_port() { python3 -c 'import socket
-while True:
-    t=socket.socket(); t.bind(("127.0.0.1",0)); p=t.getsockname()[1]
-    u=socket.socket(socket.AF_INET,socket.SOCK_DGRAM)
-    try:
-        u.bind(("127.0.0.1",p)); print(p); break
-    except OSError: pass
-    finally: u.close(); t.close()'; }
 
 # start_proxy NEXT_HOP [extra options]: sets $proxy_port
 start_proxy() {

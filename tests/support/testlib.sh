@@ -25,6 +25,26 @@ use_test_db() {
   psql -X -q -d postgres -c "CREATE DATABASE $PGDATABASE TEMPLATE ng911" >/dev/null
   trap 'psql -X -q -d postgres -c "DROP DATABASE IF EXISTS $PGDATABASE WITH (FORCE)" >/dev/null 2>&1 || true' EXIT
 }
+# free_port [tcp|udp|both]: a loopback port nobody holds right now (both: free for TCP and UDP,
+# as SIP needs). Bounded: a few tries.
+free_port() {
+  python3 - "${1:-both}" <<'PY'
+import socket, sys
+kind = sys.argv[1]
+for _ in range(50):
+    t = socket.socket(socket.AF_INET, socket.SOCK_STREAM if kind != "udp" else socket.SOCK_DGRAM)
+    t.bind(("127.0.0.1", 0)); port = t.getsockname()[1]
+    if kind != "both":
+        t.close(); print(port); break
+    u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    try:
+        u.bind(("127.0.0.1", port)); print(port); break
+    except OSError:
+        pass
+    finally:
+        u.close(); t.close()
+PY
+}
 finish() {
   echo "$((checks - fails)) passed, $fails failed"
   [ "$fails" = 0 ]
