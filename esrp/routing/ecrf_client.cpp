@@ -1,0 +1,65 @@
+#include "routing/ecrf_client.h"
+
+#include <ctime>
+
+#include "http/server.h"
+
+namespace ng911::esrp {
+
+std::chrono::system_clock::time_point expiry_of(const std::string& expires, std::chrono::system_clock::time_point now) {
+  if (expires == "NO-EXPIRATION") return now + std::chrono::hours(24 * 365);
+  std::tm tm{};
+  // Our ECRF writes YYYY-MM-DDTHH:MM:SSZ; other forms are treated as not cacheable.
+  if (expires.size() != 20 || expires.back() != 'Z' ||
+      std::sscanf(expires.c_str(), "%4d-%2d-%2dT%2d:%2d:%2dZ", &tm.tm_year, &tm.tm_mon, &tm.tm_mday, &tm.tm_hour,
+                  &tm.tm_min, &tm.tm_sec) != 6)
+    return now;
+  tm.tm_year -= 1900;
+  tm.tm_mon -= 1;
+  return std::chrono::system_clock::from_time_t(timegm(&tm));
+}
+
+EcrfClient::EcrfClient(EcrfClientConfig config) : config_(std::move(config)) {}
+
+boost::asio::awaitable<LostAnswer> EcrfClient::find_service(const PidfLocation& location, std::string service,
+                                                            LostIds ids) {
+  ++counters_.queries;
+  auto now = std::chrono::system_clock::now();
+  std::string key = service + "\n" + location.profile + "\n" + location.location_info_xml;
+  if (auto it = cache_.find(key); it != cache_.end()) {
+    if (it->second.until > now) {
+      ++counters_.cache_hits;
+      co_return it->second.answer;
+    }
+    cache_.erase(it);
+  }
+  std::string request = find_service_request(location, service, ids);
+  for (const auto& server : config_.servers) {
+    auto reply = co_await http::post(server, "application/lost+xml", request, config_.timeout, config_.ca_file);
+    if (!reply.ok || reply.status != 200) {
+      ++counters_.server_failures;
+      continue;  // next server
+    }
+    LostAnswer answer = parse_find_service_answer(reply.body);
+    if (answer.error == "malformed" || answer.error == "serverTimeout" || answer.error == "serverError" ||
+        answer.error == "internalError") {
+      ++counters_.server_failures;
+      continue;  // this server could not answer; another may
+    }
+    if (answer.mapping) {
+      ++counters_.answers;
+      auto until = expiry_of(answer.mapping->expires, now);
+      if (until > now) cache_[key] = Cached{answer, until};
+    } else {
+      ++counters_.errors;
+    }
+    co_return answer;
+  }
+  ++counters_.errors;
+  LostAnswer none;
+  none.error = "unreachable";
+  none.message = "no LoST server answered";
+  co_return none;
+}
+
+}  // namespace ng911::esrp

@@ -1,0 +1,54 @@
+#pragma once
+// The ESRP's ECRF client: findService over HTTP(S) to a list of LoST servers in order of
+// preference (the next one when a server fails or is slow), answers cached until their
+// `expires`. An answer it cannot get is an error the caller turns into the default route.
+#include <chrono>
+#include <utility>  // boost/asio/awaitable.hpp in Boost 1.74 uses std::exchange without it
+#include <map>
+#include <string>
+#include <vector>
+
+#include <boost/asio/awaitable.hpp>
+
+#include "routing/lost_client.h"
+
+namespace ng911::esrp {
+
+struct EcrfClientConfig {
+  std::vector<std::string> servers;  // http(s)://host:port/ in order of preference
+  std::chrono::milliseconds timeout{1000};  // per server
+  std::string ca_file;  // for https servers; empty: the system's store
+};
+
+struct EcrfCounters {
+  std::uint64_t queries = 0, cache_hits = 0, server_failures = 0, answers = 0, errors = 0;
+};
+
+class EcrfClient {
+ public:
+  explicit EcrfClient(EcrfClientConfig config);
+
+  // The mapping for the location and service: from the cache, or from the first server that
+  // answers with LoST. `answer.error` says why there is none ("unreachable" when no server
+  // answered).
+  boost::asio::awaitable<LostAnswer> find_service(const PidfLocation& location, std::string service,
+                                                  LostIds ids = {});
+
+  const EcrfCounters& counters() const { return counters_; }
+  std::size_t cached() const { return cache_.size(); }
+
+ private:
+  struct Cached {
+    LostAnswer answer;
+    std::chrono::system_clock::time_point until;
+  };
+  EcrfClientConfig config_;
+  std::map<std::string, Cached> cache_;  // key: service + location-info
+  EcrfCounters counters_;
+};
+
+// When a LoST `expires` value ends: NO-CACHE → now (not cached), NO-EXPIRATION → far future,
+// an xs:dateTime in UTC → that instant; unparseable → now.
+std::chrono::system_clock::time_point expiry_of(const std::string& expires, std::chrono::system_clock::time_point now);
+
+}  // namespace ng911::esrp

@@ -1,0 +1,146 @@
+// The ESRP's ECRF client against real HTTP LoST servers in this process (the ECRF code behind
+// our HTTP server): failover past a dead and a silent server, caching until `expires`.
+#include <boost/test/unit_test.hpp>
+
+#include <atomic>
+#include <thread>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+
+#include "ecrf/ecrf.h"
+#include "http/server.h"
+#include "routing/ecrf_client.h"
+
+using namespace ng911;
+using namespace ng911::esrp;
+
+namespace {
+
+std::shared_ptr<const ecrf::Snapshot> square() {
+  ecrf::Boundary b;
+  b.layer = "PsapPolygon";
+  b.service_urn = "urn:emergency:service:sos.psap";
+  b.es_nguid = "urn:emergency:uid:gis:PSAP:1:test.example.net";
+  b.display_name = "Test PSAP";
+  b.uri = "sip:psap-1@127.0.0.1:5070";
+  b.agency_id = "test.example.net";
+  b.last_updated = "2026-01-01T00:00:00Z";
+  ecrf::Polygon p;
+  p.outer() = {{-98, 30}, {-98, 31}, {-97, 31}, {-97, 30}, {-98, 30}};
+  b.geom.push_back(p);
+  return ecrf::Snapshot::from({b});
+}
+
+// A LoST server on a free loopback port, serving from the ECRF code, counting its requests.
+struct LostServer {
+  std::shared_ptr<const ecrf::Snapshot> snap = square();
+  ecrf::Ecrf ecrf;
+  std::atomic<int> requests{0};
+  std::unique_ptr<http::Server> server;
+  std::thread thread;
+  explicit LostServer(std::string expires) : ecrf([&] {
+    ecrf::EcrfConfig c;
+    c.expires = std::move(expires);
+    return c;
+  }(), [this] { return snap; }) {
+    http::ServerOptions o;
+    o.port = 0;
+    o.threads = 1;
+    server = std::make_unique<http::Server>(o, [this](http::Request& r) -> boost::asio::awaitable<http::Response> {
+      ++requests;
+      ecrf::QueryOutcome outcome;
+      auto result = ecrf.handle(r.body, outcome);
+      co_return http::Response{200, "application/lost+xml", std::get<ecrf::Answer>(result).body, {}};
+    });
+    thread = std::thread([this] { server->run(); });
+  }
+  ~LostServer() {
+    server->stop();
+    thread.join();
+  }
+  std::string url() const { return "http://127.0.0.1:" + std::to_string(server->port()) + "/"; }
+};
+
+PidfLocation point(double lat, double lon) {
+  PidfLocation l;
+  l.profile = "geodetic-2d";
+  char buf[256];
+  std::snprintf(buf, sizeof buf,
+                "<gml:Point xmlns:gml=\"http://www.opengis.net/gml\" srsName=\"urn:ogc:def:crs:EPSG::4326\">"
+                "<gml:pos>%g %g</gml:pos></gml:Point>",
+                lat, lon);
+  l.location_info_xml = buf;
+  return l;
+}
+
+LostAnswer ask(EcrfClient& client, const PidfLocation& where) {
+  boost::asio::io_context io;
+  LostAnswer out;
+  boost::asio::co_spawn(io, client.find_service(where, "urn:service:sos"), [&](std::exception_ptr e, LostAnswer a) {
+    if (e) std::rethrow_exception(e);
+    out = std::move(a);
+  });
+  io.run_for(std::chrono::seconds(10));  // bounded
+  return out;
+}
+
+std::string dead_url() {
+  boost::asio::io_context io;
+  boost::asio::ip::tcp::acceptor a(io, {boost::asio::ip::make_address("127.0.0.1"), 0});
+  return "http://127.0.0.1:" + std::to_string(a.local_endpoint().port()) + "/";  // closed on return
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(esrp_ecrf_client)
+
+BOOST_AUTO_TEST_CASE(fails_over_past_dead_and_silent_servers) {
+  LostServer good("3600");
+  // A server that accepts connections and never answers.
+  boost::asio::io_context silent_io;
+  boost::asio::ip::tcp::acceptor silent(silent_io, {boost::asio::ip::make_address("127.0.0.1"), 0});
+  std::string silent_url = "http://127.0.0.1:" + std::to_string(silent.local_endpoint().port()) + "/";
+  EcrfClient client({{dead_url(), silent_url, good.url()}, std::chrono::milliseconds(300), ""});
+  auto started = std::chrono::steady_clock::now();
+  LostAnswer a = ask(client, point(30.5, -97.5));
+  auto took = std::chrono::steady_clock::now() - started;
+  BOOST_TEST_REQUIRE(a.mapping.has_value(), a.error + " " + a.message);
+  BOOST_TEST(a.mapping->uris.front() == "sip:psap-1@127.0.0.1:5070");
+  BOOST_TEST(client.counters().server_failures == 2u);
+  BOOST_TEST(took < std::chrono::seconds(3));  // the silent one costs its timeout, no more
+}
+
+BOOST_AUTO_TEST_CASE(caches_until_expires) {
+  LostServer server("3600");
+  EcrfClient client({{server.url()}, std::chrono::milliseconds(1000), ""});
+  BOOST_TEST(ask(client, point(30.5, -97.5)).mapping.has_value());
+  BOOST_TEST(ask(client, point(30.5, -97.5)).mapping.has_value());
+  BOOST_TEST(server.requests.load() == 1);
+  BOOST_TEST(client.counters().cache_hits == 1u);
+  BOOST_TEST(ask(client, point(30.6, -97.5)).mapping.has_value());  // another place: asked
+  BOOST_TEST(server.requests.load() == 2);
+
+  LostServer no_cache("NO-CACHE");
+  EcrfClient fresh({{no_cache.url()}, std::chrono::milliseconds(1000), ""});
+  ask(fresh, point(30.5, -97.5));
+  ask(fresh, point(30.5, -97.5));
+  BOOST_TEST(no_cache.requests.load() == 2);
+}
+
+BOOST_AUTO_TEST_CASE(errors_and_unreachable) {
+  LostServer server("3600");
+  EcrfClient client({{server.url()}, std::chrono::milliseconds(1000), ""});
+  LostAnswer outside = ask(client, point(40, -100));
+  BOOST_TEST(!outside.mapping.has_value());
+  BOOST_TEST(outside.error == "notFound");
+  EcrfClient nobody({{dead_url()}, std::chrono::milliseconds(300), ""});
+  BOOST_TEST(ask(nobody, point(30.5, -97.5)).error == "unreachable");
+  auto now = std::chrono::system_clock::now();
+  BOOST_TEST((expiry_of("NO-CACHE", now) == now));
+  BOOST_TEST((expiry_of("2030-01-01T00:00:00Z", now) > now));
+  BOOST_TEST((expiry_of("soon", now) == now));
+}
+
+BOOST_AUTO_TEST_SUITE_END()
