@@ -25,6 +25,8 @@ struct StatefulProxy::Impl : std::enable_shared_from_this<Impl> {
     std::size_t next_target = 0;
     std::string best_response;      // the best failure so far, ready to send upstream
     int best_status = 0;
+    std::vector<std::string> routes;  // per target: a Route value to add (from the router)
+    std::vector<std::pair<std::string, std::string>> add_headers;
   };
   struct ClientEntry {
     ClientTransaction tx;
@@ -149,23 +151,30 @@ struct StatefulProxy::Impl : std::enable_shared_from_this<Impl> {
   // The request as it goes on, and where. RFC 3261 §18.1.1: a request over 1300 bytes bound for
   // UDP goes over TCP instead (the caller may retry over UDP if that fails); keep_udp turns it off.
   std::optional<Forwarded> forward_request(const Message& m, const Endpoint& from, const std::string& branch,
-                                           std::optional<Endpoint> forced = std::nullopt, bool keep_udp = false) {
-    auto first_try = build_forward(m, from, branch, forced);
+                                           std::optional<Endpoint> forced = std::nullopt, bool keep_udp = false,
+                                           const ServerEntry* routed = nullptr) {
+    auto first_try = build_forward(m, from, branch, forced, routed);
     if (!first_try || keep_udp || first_try->second.protocol != Protocol::udp || first_try->first.size() <= 1300 ||
         m.method() == "ACK")
       return first_try ? std::optional<Forwarded>(Forwarded{std::move(first_try->first), first_try->second, false})
                        : std::nullopt;
     Endpoint tcp_target = first_try->second;
     tcp_target.protocol = Protocol::tcp;
-    auto upgraded = build_forward(m, from, branch, tcp_target);
+    auto upgraded = build_forward(m, from, branch, tcp_target, routed);
     ++counters.large_over_tcp;
     return Forwarded{std::move(upgraded->first), upgraded->second, true};
   }
 
   std::optional<std::pair<std::string, Endpoint>> build_forward(const Message& m, const Endpoint& from,
                                                                  const std::string& branch,
-                                                                 std::optional<Endpoint> forced) {
+                                                                 std::optional<Endpoint> forced,
+                                                                 const ServerEntry* routed = nullptr) {
     auto b = MessageBuilder::edit(m);
+    if (routed) {
+      for (const auto& [name, value] : routed->add_headers) b.add(name, value);
+      std::size_t i = routed->next_target - 1;
+      if (i < routed->routes.size() && !routed->routes[i].empty()) b.add_top("Route", routed->routes[i]);
+    }
     auto mf = m.max_forwards();
     b.replace(HeaderId::max_forwards, std::to_string(mf ? *mf - 1 : 70u));
     std::vector<NameAddr> routes = m.route();
@@ -332,13 +341,30 @@ struct StatefulProxy::Impl : std::enable_shared_from_this<Impl> {
     } catch (const SyntaxError&) {
     }
     if (for_us) targets = config.next_hops;
+    bool ask_router = for_us && config.router && m.method() != "ACK";
     ServerEntry entry{ServerTransaction(std::move(m), from.protocol != Protocol::udp, config.timers), from, {}, {}, {}, false,
-                      {}, from, std::move(targets), 0, {}, 0};
+                      {}, from, std::move(targets), 0, {}, 0, {}, {}};
     auto started = entry.tx.start(now);
     started.to_tu.clear();  // the request is ours to forward, below
-    servers.emplace(key, std::move(entry));
+    auto [it, inserted] = servers.emplace(key, std::move(entry));
     server_actions(key, std::move(started));
-    try_next_target(key, for_us);
+    if (!ask_router) return try_next_target(key, for_us);
+    // The policy decides; 100 Trying has gone out meanwhile.
+    std::weak_ptr<Impl> weak = shared_from_this();
+    config.router(it->second.tx.request(), [weak, key](Routing routing) {
+      auto self = weak.lock();
+      if (!self) return;
+      auto s = self->servers.find(key);
+      if (s == self->servers.end() || s->second.final_sent) return;
+      if (routing.reject_status) return self->respond_final(key, routing.reject_status, routing.reject_reason);
+      s->second.targets.clear();
+      for (auto& t : routing.targets) {
+        s->second.targets.push_back(t.endpoint);
+        s->second.routes.push_back(t.route);
+      }
+      s->second.add_headers = std::move(routing.add_headers);
+      self->try_next_target(key, true);
+    });
   }
 
   // Forwards the request of a server transaction on its next branch; with nothing left to try,
@@ -363,7 +389,7 @@ struct StatefulProxy::Impl : std::enable_shared_from_this<Impl> {
     auto now = Clock::now();
     // z9hG4bK + the loop hash + "." + something unique to this branch.
     std::string branch = "z9hG4bK" + loop_hash(s.tx.request()) + "." + new_branch().substr(7, 8);
-    auto fwd = forward_request(s.tx.request(), s.from, branch, forced, keep_udp);
+    auto fwd = forward_request(s.tx.request(), s.from, branch, forced, keep_udp, s.routes.empty() && s.add_headers.empty() ? nullptr : &s);
     if (!fwd) return respond_final(key, 404, "Not Found");
     ++counters.forwarded;
     if (s.next_target > 1 && !keep_udp) ++counters.retargets;
@@ -373,7 +399,8 @@ struct StatefulProxy::Impl : std::enable_shared_from_this<Impl> {
     s.target = fwd->target;
     ClientEntry c{ClientTransaction(fwd->bytes, fwd->target.protocol != Protocol::udp, now, config.timers), fwd->target, key,
                   {}, {}, false, fwd->upgraded};
-    bool more = serial && s.next_target < s.targets.size();
+    // (A UDP retry of a large request keeps the ring timer of the target it retries.)
+    bool more = (serial || keep_udp) && !s.targets.empty() && s.next_target < s.targets.size();
     if (more && config.branch_timeout.count() > 0 && s.tx.is_invite()) c.ring_deadline = now + config.branch_timeout;
     auto first = c.tx.start(now);
     clients.emplace(ckey, std::move(c));

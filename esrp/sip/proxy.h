@@ -8,6 +8,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <boost/asio/io_context.hpp>
@@ -17,6 +18,21 @@
 #include "sip/transport.h"
 
 namespace ng911::sip {
+
+// What a routing policy decides for a request addressed to the proxy: where to try it, in
+// order (serial forking), with a Route to add per target and header fields for every branch.
+struct RoutedTarget {
+  Endpoint endpoint;
+  std::string route;  // a Route value naming the target (e.g. "<sip:queue@192.0.2.7;lr>"); may be empty
+};
+struct Routing {
+  std::vector<RoutedTarget> targets;
+  std::vector<std::pair<std::string, std::string>> add_headers;
+  int reject_status = 0;  // answer with this (and reject_reason) instead of forwarding
+  std::string reject_reason;
+};
+// Called on the proxy's event loop; must call `done` exactly once, later or at once.
+using Router = std::function<void(const Message& request, std::function<void(Routing)> done)>;
 
 struct ProxyConfig {
   std::string address = "127.0.0.1";
@@ -34,6 +50,8 @@ struct ProxyConfig {
   // port of its own, named in its Via, so that the responses come back to the loop that holds
   // the transaction: no state is shared between loops and nothing is locked.
   bool shared_port = false;
+  // When set, decides where requests addressed to the proxy go (instead of next_hops).
+  Router router;
 };
 
 struct ProxyCounters {
