@@ -167,10 +167,15 @@ expect_eq "$got" "rport=True dropped=True" "rport filled in for the client; a re
 
 # §16.3 step 4: a request that comes back unchanged is a loop (482); §16.4: after a strict
 # router, the Request-URI holds our Record-Route URI and the last Route is the real target.
-self_port="$(free_port)"
-"$proxy_bin" --listen "127.0.0.1:$self_port" --next-hop "udp:127.0.0.1:$self_port" 2>"$tmp/loop.log" &
-pids+=($!)
-for _ in $(seq 100); do grep -q listening "$tmp/loop.log" && break; sleep 0.05; done
+# (The port must be known before it is bound, to name it as the next hop: a few tries, in case
+# another process takes the free port first.)
+for _ in 1 2 3; do
+  self_port="$(free_port)"
+  "$proxy_bin" --listen "127.0.0.1:$self_port" --next-hop "udp:127.0.0.1:$self_port" 2>"$tmp/loop.log" &
+  loop_pid=$!
+  for _ in $(seq 100); do grep -q listening "$tmp/loop.log" && break; kill -0 "$loop_pid" 2>/dev/null || break; sleep 0.05; done
+  if grep -q listening "$tmp/loop.log"; then pids+=($loop_pid); break; fi
+done
 hop="$(free_port)"
 got="$(python3 - "$self_port" "$hop" <<'PY'
 import socket, sys
