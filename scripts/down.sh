@@ -2,6 +2,7 @@
 # Stops everything scripts/up.sh started. Data stays in var/ for the next start.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
-"$NG911_ROOT/scripts/lost.sh" stop
+"$NG911_ROOT/scripts/service.sh" esrp stop
+"$NG911_ROOT/scripts/service.sh" lost stop
 "$NG911_ROOT/scripts/db.sh" stop
 log "stopped"

@@ -2,7 +2,7 @@
 # Runs the appliance: installs what is missing, builds, starts the project-local
 # PostgreSQL/PostGIS cluster, applies the schema, publishes the sample boundaries (all US
 # counties as PSAP boundaries) and starts the services that exist, in the background. Returns
-# when everything is ready: today the database and the LoST server (ng911-lost). Safe to run again: it reuses what is built, running and published.
+# when everything is ready: the database, the LoST server (ng911-lost) and the ESRP (ng911-esrp). Safe to run again: it reuses what is built, running and published.
 # Stop it all with scripts/down.sh.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -20,13 +20,16 @@ log "gis: publishing the sample PSAP boundaries (skipped if already published)"
 "$NG911_BUILD/bin/ng911-gis" load --layer PsapPolygon --if-changed --tolerance-m2 400000 --max-lines 3 \
   "$NG911_VAR/sample/us-counties-psap.geojson"
 
-"$NG911_ROOT/scripts/lost.sh" start
+"$NG911_ROOT/scripts/service.sh" lost start
+"$NG911_ROOT/scripts/service.sh" esrp start
 
 cat <<INFO
 
 NG9-1-1 appliance is up.
   PostgreSQL/PostGIS  127.0.0.1:55432, database ng911 ($NG911_VAR/pg, log $NG911_VAR/pg/postgresql.log)
   LoST server (ECRF)  http://127.0.0.1:8180/  /metrics /healthz (log $NG911_VAR/log/ng911-lost.log)
+  ESRP                sip:127.0.0.1:5060 (UDP, TCP), routes by location via the LoST server
+                      (log $NG911_VAR/log/ng911-esrp.log; default routes in $NG911_VAR/ng911-esrp.args)
 
 Try: which PSAP serves downtown Austin, TX?
   curl -s -H 'Content-Type: application/lost+xml' http://127.0.0.1:8180/ --data-binary \\
