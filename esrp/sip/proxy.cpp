@@ -27,6 +27,7 @@ struct StatefulProxy::Impl : std::enable_shared_from_this<Impl> {
     int best_status = 0;
     std::vector<std::string> routes;  // per target: a Route value to add (from the router)
     std::vector<std::pair<std::string, std::string>> add_headers;
+    std::string loop_hash;  // of the request as received; goes into every branch we make
   };
   struct ClientEntry {
     ClientTransaction tx;
@@ -222,8 +223,7 @@ struct StatefulProxy::Impl : std::enable_shared_from_this<Impl> {
 
   // A loop: a Via of ours whose branch carries the hash of this very request. A Via of ours
   // with another hash is a spiral (the request came back changed), which is allowed.
-  bool is_loop(const Message& m) const {
-    std::string hash = loop_hash(m);
+  bool is_loop(const Message& m, const std::string& hash) const {
     for (const auto& v : m.vias()) {
       if (!top_via_is_ours(v)) continue;
       std::string_view b = v.branch();
@@ -322,7 +322,8 @@ struct StatefulProxy::Impl : std::enable_shared_from_this<Impl> {
     }
     if (m.method() == "CANCEL") return on_cancel(std::move(m), from);
     m = strict_router_fix_up(std::move(m), *this);
-    if (is_loop(m)) {
+    std::string hash = loop_hash(m);
+    if (is_loop(m, hash)) {
       ++counters.rejected;
       reply(m, from, 482, "Loop Detected");
       return;
@@ -343,12 +344,13 @@ struct StatefulProxy::Impl : std::enable_shared_from_this<Impl> {
     if (for_us) targets = config.next_hops;
     bool ask_router = for_us && config.router && m.method() != "ACK";
     ServerEntry entry{ServerTransaction(std::move(m), from.protocol != Protocol::udp, config.timers), from, {}, {}, {}, false,
-                      {}, from, std::move(targets), 0, {}, 0, {}, {}};
+                      {}, from, std::move(targets), 0, {}, 0, {}, {}, {}};
     auto started = entry.tx.start(now);
     started.to_tu.clear();  // the request is ours to forward, below
     auto [it, inserted] = servers.emplace(key, std::move(entry));
+    it->second.loop_hash = std::move(hash);
     server_actions(key, std::move(started));
-    if (!ask_router) return try_next_target(key, for_us);
+    if (!ask_router) return try_next_target(key);
     // The policy decides; 100 Trying has gone out meanwhile.
     std::weak_ptr<Impl> weak = shared_from_this();
     config.router(it->second.tx.request(), [weak, key](Routing routing) {
@@ -363,16 +365,19 @@ struct StatefulProxy::Impl : std::enable_shared_from_this<Impl> {
         s->second.routes.push_back(t.route);
       }
       s->second.add_headers = std::move(routing.add_headers);
-      self->try_next_target(key, true);
+      self->try_next_target(key);
     });
   }
 
   // Forwards the request of a server transaction on its next branch; with nothing left to try,
-  // answers with the best failure seen (or 404 when there was no target at all).
-  void try_next_target(const std::string& key, bool serial, std::optional<Endpoint> again_over_udp = std::nullopt) {
+  // answers with the best failure seen (or 404 when there was no target at all). A transaction
+  // with a target list forks serially over it; one without has the single target that Route
+  // or the Request-URI names.
+  void try_next_target(const std::string& key, std::optional<Endpoint> again_over_udp = std::nullopt) {
     auto it = servers.find(key);
     if (it == servers.end() || it->second.final_sent) return;
     ServerEntry& s = it->second;
+    bool serial = !s.targets.empty();
     std::optional<Endpoint> forced;
     bool keep_udp = again_over_udp.has_value();
     if (keep_udp) {
@@ -388,7 +393,7 @@ struct StatefulProxy::Impl : std::enable_shared_from_this<Impl> {
     }
     auto now = Clock::now();
     // z9hG4bK + the loop hash + "." + something unique to this branch.
-    std::string branch = "z9hG4bK" + loop_hash(s.tx.request()) + "." + new_branch().substr(7, 8);
+    std::string branch = "z9hG4bK" + s.loop_hash + "." + new_branch().substr(7, 8);
     auto fwd = forward_request(s.tx.request(), s.from, branch, forced, keep_udp, s.routes.empty() && s.add_headers.empty() ? nullptr : &s);
     if (!fwd) return respond_final(key, 404, "Not Found");
     ++counters.forwarded;
@@ -399,8 +404,7 @@ struct StatefulProxy::Impl : std::enable_shared_from_this<Impl> {
     s.target = fwd->target;
     ClientEntry c{ClientTransaction(fwd->bytes, fwd->target.protocol != Protocol::udp, now, config.timers), fwd->target, key,
                   {}, {}, false, fwd->upgraded};
-    // (A UDP retry of a large request keeps the ring timer of the target it retries.)
-    bool more = (serial || keep_udp) && !s.targets.empty() && s.next_target < s.targets.size();
+    bool more = serial && s.next_target < s.targets.size();
     if (more && config.branch_timeout.count() > 0 && s.tx.is_invite()) c.ring_deadline = now + config.branch_timeout;
     auto first = c.tx.start(now);
     clients.emplace(ckey, std::move(c));
@@ -461,7 +465,7 @@ struct StatefulProxy::Impl : std::enable_shared_from_this<Impl> {
     ++counters.branch_timeouts;
     remember_failure(s->second, 408, "Request Timeout");
     send_cancel(s->second.forwarded, s->second.target);
-    try_next_target(skey, true);
+    try_next_target(skey);
   }
 
   void on_cancel(Message cancel, const Endpoint& from) {
@@ -570,7 +574,7 @@ struct StatefulProxy::Impl : std::enable_shared_from_this<Impl> {
         // This branch failed; the next may answer (serial forking).
         remember_failure(s->second, response);
         if (auto c = clients.find(key); c != clients.end()) c->second.ring_deadline.reset();
-        try_next_target(skey, true);
+        try_next_target(skey);
         continue;
       }
       if (status >= 200) s->second.final_sent = true;
@@ -586,7 +590,7 @@ struct StatefulProxy::Impl : std::enable_shared_from_this<Impl> {
       udp_target.protocol = Protocol::udp;
       ++counters.udp_fallbacks;
       clients.erase(self_it);
-      try_next_target(skey, false, udp_target);
+      try_next_target(skey, udp_target);
       return;
     }
     if ((a.timed_out || a.transport_failed) && !cancelled && !skey.empty()) {
@@ -595,7 +599,7 @@ struct StatefulProxy::Impl : std::enable_shared_from_this<Impl> {
       if (s != servers.end() && !s->second.final_sent) {
         if (a.timed_out) remember_failure(s->second, 408, "Request Timeout");
         else remember_failure(s->second, 503, "Service Unavailable");
-        try_next_target(skey, serial);
+        try_next_target(skey);
       }
     }
     it = clients.find(key);
