@@ -34,10 +34,9 @@ int main(int argc, char** argv) {
       return 0;
     }
     sip::ProxyConfig proxy_config;
-    auto colon = listen.rfind(':');
-    if (colon == std::string::npos) throw std::runtime_error("--listen: expected ADDRESS:PORT");
-    proxy_config.address = listen.substr(0, colon);
-    proxy_config.port = static_cast<std::uint16_t>(std::stoi(listen.substr(colon + 1)));
+    sip::Endpoint where = sip::parse_endpoint(listen);
+    proxy_config.address = where.address.to_string();
+    proxy_config.port = where.port;
     proxy_config.timers.t1 = std::chrono::milliseconds(vm["t1-ms"].as<long>());
     proxy_config.branch_timeout = std::chrono::milliseconds(vm["ring-timeout-ms"].as<long>());
 

@@ -23,17 +23,11 @@ std::string json_escape(std::string_view s) {
 std::optional<sip::RoutedTarget> target_of(const std::string& uri_text) {
   try {
     sip::Uri uri = sip::parse_uri(uri_text);
-    if (!uri.is_sip()) return std::nullopt;
-    boost::system::error_code ec;
-    auto address = boost::asio::ip::make_address(std::string(uri.host), ec);
-    if (ec) return std::nullopt;  // names need DNS (RFC 3263), which this ESRP does not do yet
-    sip::Protocol p = uri.scheme == sip::Scheme::sips ? sip::Protocol::tls : sip::Protocol::udp;
-    if (const sip::Param* t = uri.param("transport"))
-      p = sip::iequals(t->value, "tcp") ? sip::Protocol::tcp : sip::iequals(t->value, "tls") ? sip::Protocol::tls : p;
-    auto port = static_cast<std::uint16_t>(uri.port.value_or(p == sip::Protocol::tls ? 5061 : 5060));
+    auto endpoint = sip::endpoint_of(uri);  // names would need DNS (RFC 3263), not done yet
+    if (!endpoint) return std::nullopt;
     std::string route;
     route.append("<").append(uri_text).append(uri.param("lr") ? "" : ";lr").append(">");
-    return sip::RoutedTarget{sip::Endpoint{p, address, port}, route};
+    return sip::RoutedTarget{*endpoint, route};
   } catch (const sip::SyntaxError&) {
     return std::nullopt;
   }

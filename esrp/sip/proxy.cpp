@@ -130,17 +130,6 @@ struct StatefulProxy::Impl : std::enable_shared_from_this<Impl> {
     return uri.is_sip() && uri.host == transport->address().to_string() && uri.port.value_or(5060) == transport->port();
   }
 
-  std::optional<Endpoint> endpoint_of(const Uri& uri, Protocol default_protocol) const {
-    if (!uri.is_sip()) return std::nullopt;
-    boost::system::error_code ec;
-    auto addr = asio::ip::make_address(std::string(uri.host), ec);
-    if (ec) return std::nullopt;  // names need DNS (RFC 3263): not in this core
-    Protocol p = uri.scheme == Scheme::sips ? Protocol::tls : default_protocol;
-    if (const Param* t = uri.param("transport"))
-      p = iequals(t->value, "tls") ? Protocol::tls : iequals(t->value, "tcp") ? Protocol::tcp : Protocol::udp;
-    if (uri.scheme == Scheme::sips) p = Protocol::tls;  // sips: is TLS hop by hop (§26.2)
-    return Endpoint{p, addr, static_cast<std::uint16_t>(uri.port.value_or(p == Protocol::tls ? 5061 : 5060))};
-  }
 
   // Builds the request we send on: Route/Max-Forwards/Record-Route/Via per §16.6.
   struct Forwarded {

@@ -11,6 +11,7 @@
 #include <boost/asio/write.hpp>
 
 #include "sip/message.h"
+#include "sip/text.h"
 
 namespace ng911::sip {
 
@@ -31,6 +32,34 @@ const char* protocol_name(Protocol p) {
 std::string Endpoint::str() const {
   std::string host = address.is_v6() ? "[" + address.to_string() + "]" : address.to_string();
   return std::string(protocol_name(protocol)) + ":" + host + ":" + std::to_string(port);
+}
+
+std::optional<Endpoint> endpoint_of(const Uri& uri, Protocol default_protocol) {
+  if (!uri.is_sip()) return std::nullopt;
+  boost::system::error_code ec;
+  auto addr = asio::ip::make_address(std::string(uri.host), ec);
+  if (ec) return std::nullopt;
+  Protocol p = default_protocol;
+  if (const Param* t = uri.param("transport"))
+    p = iequals(t->value, "tls") ? Protocol::tls : iequals(t->value, "tcp") ? Protocol::tcp : Protocol::udp;
+  if (uri.scheme == Scheme::sips) p = Protocol::tls;  // sips: is TLS hop by hop (§26.2)
+  return Endpoint{p, addr, static_cast<std::uint16_t>(uri.port.value_or(p == Protocol::tls ? 5061 : 5060))};
+}
+
+Endpoint parse_endpoint(std::string_view text) {
+  std::string_view s = text;
+  Protocol p = Protocol::udp;
+  if (s.starts_with("udp:")) s.remove_prefix(4);
+  else if (s.starts_with("tcp:")) s.remove_prefix(4), p = Protocol::tcp;
+  else if (s.starts_with("tls:")) s.remove_prefix(4), p = Protocol::tls;
+  auto colon = s.rfind(':');
+  auto port = colon == std::string_view::npos ? std::nullopt : parse_uint(s.substr(colon + 1), 65535);
+  std::string host(s.substr(0, colon == std::string_view::npos ? 0 : colon));
+  if (host.size() > 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+  boost::system::error_code ec;
+  auto addr = asio::ip::make_address(host, ec);
+  if (!port || ec) throw std::invalid_argument("'" + std::string(text) + "': expected [udp:|tcp:|tls:]ADDRESS:PORT");
+  return Endpoint{p, addr, static_cast<std::uint16_t>(*port)};
 }
 
 namespace {

@@ -15,6 +15,8 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ip/udp.hpp>
 
+#include "sip/uri.h"
+
 namespace ng911::sip {
 
 enum class Protocol { udp, tcp, tls };
@@ -32,6 +34,13 @@ struct Endpoint {
     return port < o.port;
   }
 };
+
+// Where a SIP URI with a literal address sends to: sips: and transport=tls mean TLS,
+// transport=tcp TCP, otherwise default_protocol; default port 5060 (5061 for TLS). nullopt for
+// other schemes and for host names, which need DNS (RFC 3263).
+std::optional<Endpoint> endpoint_of(const Uri& uri, Protocol default_protocol = Protocol::udp);
+// "[udp:|tcp:|tls:]ADDRESS:PORT" (IPv6 in brackets); throws std::invalid_argument.
+Endpoint parse_endpoint(std::string_view text);
 
 // SIP over TLS (RFC 3261 §26, sips:): our certificate for the TLS listener, and the CAs that
 // peers' certificates must chain to (client side: the server's, always checked; server side:

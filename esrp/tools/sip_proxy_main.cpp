@@ -13,23 +13,6 @@
 namespace po = boost::program_options;
 using namespace ng911::sip;
 
-namespace {
-
-Endpoint parse_endpoint(const std::string& text) {
-  // [udp:|tcp:]ADDRESS:PORT
-  std::string s = text;
-  Protocol p = Protocol::udp;
-  if (s.starts_with("udp:")) s = s.substr(4);
-  else if (s.starts_with("tcp:")) s = s.substr(4), p = Protocol::tcp;
-  else if (s.starts_with("tls:")) s = s.substr(4), p = Protocol::tls;
-  auto colon = s.rfind(':');
-  if (colon == std::string::npos) throw std::runtime_error("'" + text + "': expected [udp:|tcp:]ADDRESS:PORT");
-  std::string host = s.substr(0, colon);
-  if (host.size() > 2 && host.front() == '[') host = host.substr(1, host.size() - 2);
-  return Endpoint{p, boost::asio::ip::make_address(host), static_cast<std::uint16_t>(std::stoi(s.substr(colon + 1)))};
-}
-
-}  // namespace
 
 int main(int argc, char** argv) {
   try {
@@ -55,10 +38,9 @@ int main(int argc, char** argv) {
       return 0;
     }
     ProxyConfig config;
-    auto colon = listen.rfind(':');
-    if (colon == std::string::npos) throw std::runtime_error("--listen: expected ADDRESS:PORT");
-    config.address = listen.substr(0, colon);
-    config.port = static_cast<std::uint16_t>(std::stoi(listen.substr(colon + 1)));
+    Endpoint where = parse_endpoint(listen);
+    config.address = where.address.to_string();
+    config.port = where.port;
     if (vm.count("next-hop"))
       for (const auto& hop : vm["next-hop"].as<std::vector<std::string>>()) config.next_hops.push_back(parse_endpoint(hop));
     config.branch_timeout = std::chrono::milliseconds(vm["branch-timeout-ms"].as<long>());
