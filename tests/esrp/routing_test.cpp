@@ -3,8 +3,8 @@
 #define BOOST_TEST_MODULE ng911 ESRP routing tests
 #include <boost/test/unit_test.hpp>
 
-#include <fstream>
-#include <sstream>
+#include "support/test_files.h"
+
 
 #include "ecrf/ecrf.h"
 #include "routing/lost_client.h"
@@ -14,13 +14,6 @@ using namespace ng911;
 using namespace ng911::esrp;
 
 namespace {
-
-std::string emergency_invite() {
-  std::ifstream in(std::string(NG911_TEST_DATA_DIR) + "/sip/emergency-invite.sip", std::ios::binary);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
 
 // One PSAP square around downtown Austin, TX, as the ECRF knows it.
 std::shared_ptr<const ecrf::Snapshot> austin() {
@@ -62,7 +55,7 @@ std::string with_pidf(const std::string& pidf, const std::string& geolocation = 
 BOOST_AUTO_TEST_SUITE(esrp_routing)
 
 BOOST_AUTO_TEST_CASE(pidf_lo_point_to_psap_through_the_ecrf) {
-  sip::Message invite = sip::Message::parse(emergency_invite());
+  sip::Message invite = sip::Message::parse(ng911::test::emergency_invite());
   CallLocation where = location_of(invite);
   BOOST_TEST_REQUIRE(where.location.has_value());
   BOOST_TEST(where.location->profile == "geodetic-2d");
@@ -123,7 +116,7 @@ BOOST_AUTO_TEST_CASE(unusable_locations_are_explained) {
   CallLocation by_ref = location_of(sip::Message::parse(with_pidf("<x/>", "<https://lis.example.net/loc/123>")));
   BOOST_TEST(by_ref.references.front() == "https://lis.example.net/loc/123");
   sip::Message forbidden = sip::Message::parse(
-      sip::MessageBuilder::edit(sip::Message::parse(emergency_invite())).replace(sip::HeaderId::geolocation_routing, "no").str());
+      sip::MessageBuilder::edit(sip::Message::parse(ng911::test::emergency_invite())).replace(sip::HeaderId::geolocation_routing, "no").str());
   BOOST_TEST(!location_of(forbidden).routing_allowed);
 }
 

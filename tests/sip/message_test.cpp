@@ -2,8 +2,8 @@
 // header fields, editing and serialising, stream framing, URIs.
 #include <boost/test/unit_test.hpp>
 
-#include <fstream>
-#include <sstream>
+#include "support/test_files.h"
+
 
 #include "sip/body.h"
 #include "sip/builder.h"
@@ -12,13 +12,6 @@
 using namespace ng911::sip;
 
 namespace {
-
-std::string emergency_invite() {
-  std::ifstream in(std::string(NG911_TEST_DATA_DIR) + "/sip/emergency-invite.sip", std::ios::binary);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
 
 std::string crlf(std::string s) {
   std::string out;
@@ -34,7 +27,7 @@ std::string crlf(std::string s) {
 BOOST_AUTO_TEST_SUITE(sip_message)
 
 BOOST_AUTO_TEST_CASE(emergency_invite_with_pidf_lo) {
-  Message m = Message::parse(emergency_invite());
+  Message m = Message::parse(ng911::test::emergency_invite());
   BOOST_TEST_REQUIRE(m.ok(), m.error());
   BOOST_TEST(m.method() == "INVITE");
   BOOST_TEST((m.parsed_request_uri().scheme == Scheme::urn));
@@ -78,7 +71,7 @@ BOOST_AUTO_TEST_CASE(nested_multipart_and_bad_multipart) {
 }
 
 BOOST_AUTO_TEST_CASE(proxy_edits_round_trip) {
-  Message m = Message::parse(emergency_invite());
+  Message m = Message::parse(ng911::test::emergency_invite());
   auto b = MessageBuilder::edit(m);
   b.push_via("SIP/2.0/UDP 127.0.0.1:5060;branch=z9hG4bKesrp1")
       .replace(HeaderId::max_forwards, std::to_string(*m.max_forwards() - 1))
@@ -110,7 +103,7 @@ BOOST_AUTO_TEST_CASE(pop_one_value_of_a_comma_list) {
 }
 
 BOOST_AUTO_TEST_CASE(response_to_a_request) {
-  Message req = Message::parse(emergency_invite());
+  Message req = Message::parse(ng911::test::emergency_invite());
   Message res = Message::parse(MessageBuilder::response_to(req, 486, "Busy Here", "esrp42").str());
   BOOST_TEST_REQUIRE(res.ok(), res.error());
   BOOST_TEST(res.status() == 486);
@@ -136,7 +129,7 @@ BOOST_AUTO_TEST_CASE(new_body_gets_its_length) {
 }
 
 BOOST_AUTO_TEST_CASE(stream_framing) {
-  std::string one = emergency_invite();
+  std::string one = ng911::test::emergency_invite();
   std::string two = one + one.substr(0, 100);
   BOOST_TEST(*stream_frame_length(two) == one.size());
   BOOST_TEST(!stream_frame_length(one.substr(0, one.size() - 1)).has_value());

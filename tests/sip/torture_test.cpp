@@ -6,11 +6,10 @@
 #include <boost/test/unit_test.hpp>
 
 #include <filesystem>
-#include <fstream>
 #include <map>
-#include <sstream>
 
 #include "sip/proxy_checks.h"
+#include "support/test_files.h"
 
 using namespace ng911::sip;
 namespace fs = std::filesystem;
@@ -18,11 +17,7 @@ namespace fs = std::filesystem;
 namespace {
 
 std::string read(const std::string& name) {
-  std::ifstream in(std::string(NG911_RFC4475_DIR) + "/" + name + ".dat", std::ios::binary);
-  BOOST_REQUIRE_MESSAGE(in, "missing torture message " << name);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
+  return ng911::test::read_file(std::string(NG911_RFC4475_DIR) + "/" + name + ".dat");
 }
 
 struct Expectation {
