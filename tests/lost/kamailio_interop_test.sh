@@ -12,9 +12,7 @@ here="$(cd "$(dirname "$0")" && pwd)"
 data="$(cd "$here/../data/gis" && pwd)"
 
 missing() { echo "FAIL: $1"; exit 1; }
-for tool in kamailio sipp curl python3 setsid; do
-  command -v "$tool" >/dev/null || missing "$tool not installed (apt-get install kamailio kamailio-utils-modules sip-tester curl)"
-done
+require kamailio sipp curl python3 setsid
 modules="$(kamailio -h 2>&1 | sed -n 's/.*Modules search path (default: \(.*\))/\1/p' || true)"
 for mod in lost http_client sl textops; do
   [ -f "$modules/$mod.so" ] || missing "Kamailio module $mod not in '$modules' (apt-get install kamailio-utils-modules)"
@@ -23,17 +21,9 @@ done
 use_test_db kamailio
 tmp="$(mktemp -d)"
 lost_pid="" kam_pid=""
-# Stops a background process (kamailio: its whole session, i.e. its workers), bounded in time.
-stop() {
-  local pid="$1" target="$2"
-  [ -n "$pid" ] || return 0
-  kill -TERM -- "$target" 2>/dev/null || return 0
-  for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || return 0; sleep 0.1; done
-  kill -KILL -- "$target" 2>/dev/null || true
-}
 cleanup() {
   stop "$kam_pid" "-$kam_pid"
-  stop "$lost_pid" "$lost_pid"
+  stop "$lost_pid"
   if [ -n "${NG911_TEST_KEEP_TMP:-}" ]; then echo "kept $tmp"; else rm -rf "$tmp"; fi
   psql -X -q -d postgres -c "DROP DATABASE IF EXISTS $PGDATABASE WITH (FORCE)" >/dev/null 2>&1 || true
 }

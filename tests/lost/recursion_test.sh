@@ -19,9 +19,7 @@ data="$repo/tests/data/lost"
 rng="$repo/../shared/standards/lost.rng"
 
 missing() { echo "FAIL: $1"; exit 1; }
-for tool in curl xmllint python3 openssl; do
-  command -v "$tool" >/dev/null || missing "$tool not installed (apt-get install curl libxml2-utils python3 openssl)"
-done
+require curl xmllint python3 openssl
 [ -f "$rng" ] || missing "no LoST schema at $rng"
 
 # Three databases of this test's own from the fixture's template (as use_test_db makes one).
@@ -29,13 +27,6 @@ dbs=()
 tmp="$(mktemp -d)"
 declare -A pid=() port=()
 helper_pids=()
-stop() {  # PID: TERM, then KILL after 5 s
-  local p="$1"
-  [ -n "$p" ] || return 0
-  kill -TERM "$p" 2>/dev/null || return 0
-  for _ in $(seq 50); do kill -0 "$p" 2>/dev/null || return 0; sleep 0.1; done
-  kill -KILL "$p" 2>/dev/null || true
-}
 cleanup() {
   local p n db
   for p in "${helper_pids[@]}"; do stop "$p"; done

@@ -14,22 +14,13 @@ data="$repo/tests/data/lost"
 rng="$repo/../shared/standards/lost.rng"
 
 missing() { echo "FAIL: $1"; exit 1; }
-for tool in curl xmllint openssl python3; do
-  command -v "$tool" >/dev/null || missing "$tool not installed (apt-get install curl libxml2-utils openssl python3)"
-done
+require curl xmllint openssl python3
 [ -f "$rng" ] || missing "no LoST schema at $rng"
 
 use_test_db server
 tmp="$(mktemp -d)"
 declare -A pid=() port=()
 helper_pids=()
-stop() {  # PID: TERM, then KILL after 5 s
-  local p="$1"
-  [ -n "$p" ] || return 0
-  kill -TERM "$p" 2>/dev/null || return 0
-  for _ in $(seq 50); do kill -0 "$p" 2>/dev/null || return 0; sleep 0.1; done
-  kill -KILL "$p" 2>/dev/null || true
-}
 cleanup() {
   exec 3>&- 4>&-
   local p n

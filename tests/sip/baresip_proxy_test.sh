@@ -26,8 +26,7 @@ cleanup() {
   rm -rf "$tmp"
 }
 trap cleanup EXIT
-command -v baresip >/dev/null || { echo "FAIL: baresip not installed (apt-get install baresip-core)"; exit 1; }
-command -v sipp >/dev/null || { echo "FAIL: sipp not installed (apt-get install sip-tester)"; exit 1; }
+require baresip sipp
 
 # udp_bound PORT: something listens on 127.0.0.1:PORT/udp (read from /proc, not probed).
 udp_bound() { awk -v a="$(printf '0100007F:%04X' "$1")" '$2 == a { f = 1 } END { exit !f }' /proc/net/udp; }

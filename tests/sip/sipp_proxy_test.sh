@@ -15,7 +15,7 @@ cleanup() {
   rm -rf "$tmp"
 }
 trap cleanup EXIT
-command -v sipp >/dev/null || { echo "FAIL: sipp not installed (apt-get install sip-tester)"; exit 1; }
+require sipp
 
 
 # start_proxy NEXT_HOP [extra options]: sets $proxy_port

@@ -25,6 +25,20 @@ use_test_db() {
   psql -X -q -d postgres -c "CREATE DATABASE $PGDATABASE TEMPLATE ng911" >/dev/null
   trap 'psql -X -q -d postgres -c "DROP DATABASE IF EXISTS $PGDATABASE WITH (FORCE)" >/dev/null 2>&1 || true' EXIT
 }
+# require TOOL...: every tool is installed (scripts/install-deps.sh installs them), else FAIL.
+require() {
+  local t
+  for t; do command -v "$t" >/dev/null || { echo "FAIL: $t not installed (scripts/install-deps.sh installs it)"; exit 1; }; done
+}
+# stop PID [TARGET]: SIGTERM to TARGET (default PID; "-PID" for its process group), SIGKILL after
+# 5 s if PID still runs. Bounded; quiet when it is gone already.
+stop() {
+  local pid="$1" target="${2:-$1}"
+  [ -n "$pid" ] || return 0
+  kill -TERM -- "$target" 2>/dev/null || return 0
+  for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || return 0; sleep 0.1; done
+  kill -KILL -- "$target" 2>/dev/null || true
+}
 # free_port [tcp|udp|both]: a loopback port nobody holds right now (both: free for TCP and UDP,
 # as SIP needs). Bounded: a few tries.
 free_port() {
