@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <optional>
 #include <string_view>
+#include <utility>
 
 namespace ng911::sip {
 
@@ -62,10 +63,11 @@ inline std::optional<std::uint64_t> parse_uint(std::string_view s, std::uint64_t
   return v;
 }
 
-// Splits a header value at top-level commas (not inside quotes or <>), for headers that
-// allow several values in one field.
+// Calls f with each trimmed piece of `value` between top-level delimiters: not inside a quoted
+// string (with its backslash escapes) nor, when `angles`, inside <...>. False when f stops the
+// walk (returns false) or the quotes or brackets do not balance.
 template <class F>
-bool for_each_comma_value(std::string_view value, F&& f) {
+bool split_top_level(std::string_view value, char delimiter, bool angles, F&& f) {
   bool quoted = false, escaped = false;
   int angle = 0;
   std::size_t start = 0;
@@ -78,15 +80,21 @@ bool for_each_comma_value(std::string_view value, F&& f) {
       continue;
     }
     if (c == '"') quoted = true;
-    else if (c == '<') ++angle;
-    else if (c == '>') --angle;
-    else if (c == ',' && angle == 0) {
+    else if (angles && c == '<') ++angle;
+    else if (angles && c == '>') --angle;
+    else if (c == delimiter && angle == 0) {
       if (!f(trim(value.substr(start, i - start)))) return false;
       start = i + 1;
     }
   }
   if (quoted || angle != 0) return false;
   return f(trim(value.substr(start)));
+}
+
+// Splits a header value at top-level commas, for headers that allow several values in one field.
+template <class F>
+bool for_each_comma_value(std::string_view value, F&& f) {
+  return split_top_level(value, ',', true, std::forward<F>(f));
 }
 
 }  // namespace ng911::sip

@@ -106,26 +106,10 @@ const Param* find_param(const std::vector<Param>& params, std::string_view name)
 std::vector<Param> parse_params(std::string_view text, bool allow_quoted_values) {
   std::vector<Param> out;
   text = trim(text);
-  while (!text.empty()) {
-    if (text.front() != ';') throw SyntaxError("expected ';' before a parameter");
-    text = trim(text.substr(1));
-    // A value may be a quoted string (header parameters only).
-    std::size_t end = 0;
-    bool quoted = false, escaped = false;
-    for (; end < text.size(); ++end) {
-      char c = text[end];
-      if (escaped) { escaped = false; continue; }
-      if (quoted) {
-        if (c == '\\') escaped = true;
-        else if (c == '"') quoted = false;
-        continue;
-      }
-      if (c == '"') quoted = true;
-      else if (c == ';') break;
-    }
-    if (quoted) throw SyntaxError("unterminated quoted parameter value");
-    std::string_view item = trim(text.substr(0, end));
-    text = text.substr(end);
+  if (text.empty()) return out;
+  if (text.front() != ';') throw SyntaxError("expected ';' before a parameter");
+  // A value may be a quoted string (header parameters only), which may hold ';'.
+  bool balanced = split_top_level(text.substr(1), ';', false, [&](std::string_view item) {
     Param p;
     auto eq = item.find('=');
     p.name = trim(item.substr(0, eq));
@@ -146,7 +130,9 @@ std::vector<Param> parse_params(std::string_view text, bool allow_quoted_values)
     for (char c : p.name)
       if (!is_token_char(c)) throw SyntaxError("bad parameter name '" + std::string(p.name) + "'");
     out.push_back(p);
-  }
+    return true;
+  });
+  if (!balanced) throw SyntaxError("unterminated quoted parameter value");
   return out;
 }
 
