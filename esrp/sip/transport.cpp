@@ -107,6 +107,7 @@ struct Transport::Impl : std::enable_shared_from_this<Impl> {
       ::setsockopt(udp_socket.native_handle(), SOL_SOCKET, SO_RCVBUF, &size, sizeof size);
     if (::setsockopt(udp_socket.native_handle(), SOL_SOCKET, SO_SNDBUFFORCE, &size, sizeof size) != 0)
       ::setsockopt(udp_socket.native_handle(), SOL_SOCKET, SO_SNDBUF, &size, sizeof size);
+    bool any_port = port == 0;
     port = udp_socket.local_endpoint().port();  // the same port for TCP when 0 was asked
     tcp::endpoint ep(addr, port);
     acceptor.open(ep.protocol());
@@ -114,10 +115,12 @@ struct Transport::Impl : std::enable_shared_from_this<Impl> {
     if (reuse_port) ::setsockopt(acceptor.native_handle(), SOL_SOCKET, SO_REUSEPORT, &one, sizeof one);
     acceptor.bind(ep);
     acceptor.listen();
-    if (tls_config) set_up_tls(addr, port, reuse_port);
+    // TLS beside it: port + 1 (5061 beside 5060), or any free port when any was asked, since
+    // port + 1 of an ephemeral port may well be taken.
+    if (tls_config) set_up_tls(addr, any_port ? 0 : static_cast<std::uint16_t>(port + 1), reuse_port);
   }
 
-  void set_up_tls(const asio::ip::address& addr, std::uint16_t port, bool reuse_port) {
+  void set_up_tls(const asio::ip::address& addr, std::uint16_t default_port, bool reuse_port) {
     tls_server = std::make_unique<ssl::context>(ssl::context::tls_server);
     tls_server->set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 | ssl::context::no_sslv3 |
                             ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1);
@@ -134,7 +137,7 @@ struct Transport::Impl : std::enable_shared_from_this<Impl> {
     // A client certificate for peers that ask for one (mutual TLS between ESInet elements).
     tls_client->use_certificate_chain_file(tls_config->cert_file);
     tls_client->use_private_key_file(tls_config->key_file, ssl::context::pem);
-    tcp::endpoint ep(addr, tls_config->port ? tls_config->port : static_cast<std::uint16_t>(port + 1));
+    tcp::endpoint ep(addr, tls_config->port ? tls_config->port : default_port);
     tls_acceptor.open(ep.protocol());
     tls_acceptor.set_option(asio::socket_base::reuse_address(true));
     int one = 1;

@@ -48,7 +48,8 @@ Endpoint parse_endpoint(std::string_view text);
 struct TlsConfig {
   std::string cert_file, key_file;
   std::string ca_file;
-  std::uint16_t port = 0;  // the TLS listener; 0: the UDP/TCP port + 1 (5061 beside 5060)
+  std::uint16_t port = 0;  // the TLS listener; 0: the UDP/TCP port + 1 (5061 beside 5060), or any
+                           // free port when the UDP/TCP port was 0
   bool require_client_cert = false;
 };
 
