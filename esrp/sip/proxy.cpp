@@ -1,5 +1,6 @@
 #include "sip/proxy.h"
 
+#include <queue>
 #include <unordered_map>
 
 #include <boost/asio/steady_timer.hpp>
@@ -25,9 +26,10 @@ struct StatefulProxy::Impl : std::enable_shared_from_this<Impl> {
     std::size_t next_target = 0;
     std::string best_response;      // the best failure so far, ready to send upstream
     int best_status = 0;
-    std::vector<std::string> routes;  // per target: a Route value to add (from the router)
-    std::vector<std::pair<std::string, std::string>> add_headers;
+    std::shared_ptr<const Routing> routing;  // the router's decision (targets, headers, body)
+    std::vector<std::string> failures;        // per target tried: why it failed (a Reason value)
     std::string loop_hash;  // of the request as received; goes into every branch we make
+    bool pending = true;    // no final answer yet (counted in pending_count)
   };
   struct ClientEntry {
     ClientTransaction tx;
@@ -48,6 +50,19 @@ struct StatefulProxy::Impl : std::enable_shared_from_this<Impl> {
   asio::steady_timer ticker;
   std::unordered_map<std::string, ServerEntry> servers;
   std::unordered_map<std::string, ClientEntry> clients;
+  std::size_t pending_count = 0;
+  bool draining = false;
+  // Wake-ups in time order, so that a tick costs what is due rather than a walk over every
+  // transaction (tens of thousands linger in Timer J/K at a few thousand calls a second). An
+  // entry is stale when its transaction has since been given another time or is gone.
+  enum class Due { client, server, ring };
+  struct Wake {
+    TimePoint at;
+    Due what;
+    std::string key;
+    bool operator>(const Wake& o) const { return at > o.at; }
+  };
+  std::priority_queue<Wake, std::vector<Wake>, std::greater<>> wakes;
 
   Impl(asio::io_context& ctx, ProxyConfig c) : io(ctx), config(std::move(c)), ticker(ctx) {}
 
@@ -97,19 +112,47 @@ struct StatefulProxy::Impl : std::enable_shared_from_this<Impl> {
   }
 
   void fire_timers(TimePoint now) {
-    std::vector<std::string> due_clients, due_servers;
-    for (auto& [k, e] : clients)
-      if (e.wake && *e.wake <= now) due_clients.push_back(k);
-    for (auto& [k, e] : servers)
-      if (e.wake && *e.wake <= now) due_servers.push_back(k);
-    for (auto& k : due_clients)
-      if (auto it = clients.find(k); it != clients.end()) client_actions(k, it->second.tx.on_timer(now));
-    std::vector<std::string> ringing_too_long;
-    for (auto& [k, e] : clients)
-      if (e.ring_deadline && *e.ring_deadline <= now && !e.cancelled) ringing_too_long.push_back(k);
-    for (auto& k : ringing_too_long) branch_timed_out(k);
-    for (auto& k : due_servers)
-      if (auto it = servers.find(k); it != servers.end()) server_actions(k, it->second.tx.on_timer(now));
+    while (!wakes.empty() && wakes.top().at <= now) {
+      Wake w = wakes.top();
+      wakes.pop();
+      if (w.what == Due::server) {
+        auto it = servers.find(w.key);
+        if (it != servers.end() && it->second.wake && *it->second.wake <= now) {
+          it->second.wake.reset();
+          server_actions(w.key, it->second.tx.on_timer(now));
+        }
+        continue;
+      }
+      auto it = clients.find(w.key);
+      if (it == clients.end()) continue;
+      if (w.what == Due::client && it->second.wake && *it->second.wake <= now) {
+        it->second.wake.reset();
+        client_actions(w.key, it->second.tx.on_timer(now));
+      } else if (w.what == Due::ring && it->second.ring_deadline && *it->second.ring_deadline <= now &&
+                 !it->second.cancelled) {
+        branch_timed_out(w.key);
+      }
+    }
+  }
+
+  void set_wake(Due what, const std::string& key, std::optional<TimePoint>& slot, std::optional<TimePoint> at) {
+    slot = at;
+    if (at) wakes.push(Wake{*at, what, key});
+  }
+
+  // A request stops counting as pending when its final answer goes out (or it is forgotten).
+  void settle(ServerEntry& s) {
+    if (s.pending) {
+      s.pending = false;
+      --pending_count;
+    }
+  }
+
+  void notify(ProxyEvent::Kind kind, const Message& request, int status, std::string_view reason,
+              std::size_t target_index = 0, std::string_view target = {}) {
+    if (!config.observer) return;
+    ProxyEvent e{kind, request.call_id(), request.method(), status, reason, target_index, target};
+    config.observer(e);
   }
 
   void on_message(std::string bytes, const Endpoint& from) {
@@ -160,10 +203,16 @@ struct StatefulProxy::Impl : std::enable_shared_from_this<Impl> {
                                                                  std::optional<Endpoint> forced,
                                                                  const ServerEntry* routed = nullptr) {
     auto b = MessageBuilder::edit(m);
-    if (routed) {
-      for (const auto& [name, value] : routed->add_headers) b.add(name, value);
+    std::string history;
+    if (routed && routed->routing) {
+      const Routing& r = *routed->routing;
+      for (const auto& [name, value] : r.add_headers) b.add(name, value);
+      for (auto h = r.add_top_headers.rbegin(); h != r.add_top_headers.rend(); ++h) b.add_top(h->first, h->second);
+      if (r.body) b.body(r.body->first, r.body->second);
       std::size_t i = routed->next_target - 1;
-      if (i < routed->routes.size() && !routed->routes[i].empty()) b.add_top("Route", routed->routes[i]);
+      if (i < r.targets.size() && !r.targets[i].route.empty()) b.add_top("Route", r.targets[i].route);
+      if (r.history_info) history = history_info(m, *routed);
+      if (!history.empty()) b.add("History-Info", history);
     }
     auto mf = m.max_forwards();
     b.replace(HeaderId::max_forwards, std::to_string(mf ? *mf - 1 : 70u));
@@ -194,6 +243,48 @@ struct StatefulProxy::Impl : std::enable_shared_from_this<Impl> {
     b.push_via("SIP/2.0/" + std::string(protocol_name(target->protocol)) + " " + self_host() + ":" +
                std::to_string(via_port) + ";branch=" + branch + ";rport");
     return std::pair{b.str(), *target};
+  }
+
+  // RFC 7044: the entries this proxy adds for the branch about to go out: the request as it
+  // came (unless the caller already recorded it), then every target tried so far, the failed
+  // ones carrying the RFC 3326 Reason of their failure (escaped into the URI's headers), the
+  // new one last. Indexes continue those of History-Info already in the request.
+  static std::string history_info(const Message& m, const ServerEntry& s) {
+    std::size_t existing = 0;
+    try {
+      existing = m.history_info().size();
+    } catch (const SyntaxError&) {
+    }
+    const Routing& r = *s.routing;
+    std::string out;
+    std::string root = std::to_string(existing == 0 ? 1 : existing);
+    if (existing == 0) out.append("<").append(m.request_uri()).append(">;index=1");
+    for (std::size_t i = 0; i < s.next_target && i < r.targets.size(); ++i) {
+      if (r.targets[i].uri.empty()) continue;
+      std::string uri = r.targets[i].uri;
+      if (i < s.failures.size() && !s.failures[i].empty())
+        uri.append(uri.find('?') == std::string::npos ? "?" : "&").append("Reason=").append(escape_header_value(s.failures[i]));
+      if (!out.empty()) out.append(", ");
+      out.append("<").append(uri).append(">;index=").append(root).append(".").append(std::to_string(i + 1));
+      out.append(";rc=").append(root);
+    }
+    return out;
+  }
+
+  // RFC 3261 §25.1 hvalue: what is not unreserved or an hnv-unreserved/unreserved mark is %-escaped.
+  static std::string escape_header_value(std::string_view v) {
+    static constexpr char hex[] = "0123456789ABCDEF";
+    std::string out;
+    for (unsigned char c : v) {
+      if (std::isalnum(c) || std::string_view("-_.!~*'()[]/:+$").find(static_cast<char>(c)) != std::string_view::npos) {
+        out += static_cast<char>(c);
+      } else {
+        out += '%';
+        out += hex[c >> 4];
+        out += hex[c & 15];
+      }
+    }
+    return out;
   }
 
   // §16.6 step 8 / §16.3 step 4: the part of our branch that identifies the request as we
@@ -330,6 +421,17 @@ struct StatefulProxy::Impl : std::enable_shared_from_this<Impl> {
       for_us = only_us && (addressed_to_us(ruri) || !ruri.is_sip());
     } catch (const SyntaxError&) {
     }
+    bool in_dialog = !m.to().tag().empty();
+    if (!in_dialog && (draining || (config.max_pending && pending_count >= config.max_pending)) &&
+        !(config.is_priority && config.is_priority(m))) {
+      ++counters.shed;
+      notify(ProxyEvent::Kind::shed, m, 503, draining ? "draining" : "overload");
+      auto b = MessageBuilder::response_to(m, 503, "Service Unavailable", new_branch().substr(7, 10));
+      b.add("Retry-After", draining ? "30" : "5");
+      transport->send(from, b.str());
+      return;
+    }
+    if (in_dialog) notify(ProxyEvent::Kind::in_dialog, m, 0, {});
     if (for_us) targets = config.next_hops;
     bool ask_router = for_us && config.router && m.method() != "ACK";
     ServerEntry entry{ServerTransaction(std::move(m), from.protocol != Protocol::udp, config.timers), from, {}, {}, {}, false,
@@ -338,6 +440,7 @@ struct StatefulProxy::Impl : std::enable_shared_from_this<Impl> {
     started.to_tu.clear();  // the request is ours to forward, below
     auto [it, inserted] = servers.emplace(key, std::move(entry));
     it->second.loop_hash = std::move(hash);
+    ++pending_count;
     server_actions(key, std::move(started));
     if (!ask_router) return try_next_target(key);
     // The policy decides; 100 Trying has gone out meanwhile.
@@ -347,13 +450,11 @@ struct StatefulProxy::Impl : std::enable_shared_from_this<Impl> {
       if (!self) return;
       auto s = self->servers.find(key);
       if (s == self->servers.end() || s->second.final_sent) return;
-      if (routing.reject_status) return self->respond_final(key, routing.reject_status, routing.reject_reason);
+      if (routing.reject_status)
+        return self->respond_final(key, routing.reject_status, routing.reject_reason, routing.response_headers);
       s->second.targets.clear();
-      for (auto& t : routing.targets) {
-        s->second.targets.push_back(t.endpoint);
-        s->second.routes.push_back(t.route);
-      }
-      s->second.add_headers = std::move(routing.add_headers);
+      for (auto& t : routing.targets) s->second.targets.push_back(t.endpoint);
+      s->second.routing = std::make_shared<const Routing>(std::move(routing));
       self->try_next_target(key);
     });
   }
@@ -383,7 +484,7 @@ struct StatefulProxy::Impl : std::enable_shared_from_this<Impl> {
     auto now = Clock::now();
     // z9hG4bK + the loop hash + "." + something unique to this branch.
     std::string branch = "z9hG4bK" + s.loop_hash + "." + new_branch().substr(7, 8);
-    auto fwd = forward_request(s.tx.request(), s.from, branch, forced, keep_udp, s.routes.empty() && s.add_headers.empty() ? nullptr : &s);
+    auto fwd = forward_request(s.tx.request(), s.from, branch, forced, keep_udp, s.routing ? &s : nullptr);
     if (!fwd) return respond_final(key, 404, "Not Found");
     ++counters.forwarded;
     if (s.next_target > 1 && !keep_udp) ++counters.retargets;
@@ -394,23 +495,43 @@ struct StatefulProxy::Impl : std::enable_shared_from_this<Impl> {
     ClientEntry c{ClientTransaction(fwd->bytes, fwd->target.protocol != Protocol::udp, now, config.timers), fwd->target, key,
                   {}, {}, false, fwd->upgraded};
     bool more = serial && s.next_target < s.targets.size();
-    if (more && config.branch_timeout.count() > 0 && s.tx.is_invite()) c.ring_deadline = now + config.branch_timeout;
+    Duration ring = config.branch_timeout;
+    if (s.routing && s.next_target - 1 < s.routing->targets.size() && s.routing->targets[s.next_target - 1].ring_timeout.count() > 0)
+      ring = s.routing->targets[s.next_target - 1].ring_timeout;
+    std::optional<TimePoint> ring_deadline;
+    if (more && ring.count() > 0 && s.tx.is_invite()) ring_deadline = now + ring;
     auto first = c.tx.start(now);
-    clients.emplace(ckey, std::move(c));
+    auto [cit, added] = clients.emplace(ckey, std::move(c));
+    set_wake(Due::ring, ckey, cit->second.ring_deadline, ring_deadline);
     client_actions(ckey, std::move(first));
+  }
+
+  // Why the current branch failed, for History-Info and the observer.
+  void record_failure(ServerEntry& s, int status, std::string_view reason) {
+    std::size_t i = s.next_target == 0 ? 0 : s.next_target - 1;
+    if (s.failures.size() <= i) s.failures.resize(i + 1);
+    std::string text(reason);
+    for (char& c : text)
+      if (c == '"' || c == '\\') c = '\'';
+    s.failures[i] = "SIP;cause=" + std::to_string(status) + ";text=\"" + text + "\"";
+    std::string_view target;
+    if (s.routing && i < s.routing->targets.size()) target = s.routing->targets[i].uri;
+    notify(ProxyEvent::Kind::branch_failed, s.tx.request(), status, reason, i, target);
   }
 
   // §16.7.6, simplified: a lower class is better (3xx before 4xx before 5xx); the first of a
   // class is kept.
   void remember_failure(ServerEntry& s, const Message& response) {
     int status = response.status();
+    record_failure(s, status, response.reason());
     if (s.best_status == 0 || status / 100 < s.best_status / 100) {
       s.best_status = status;
       s.best_response = MessageBuilder::edit(response).pop_via().str();
     }
   }
 
-  void remember_failure(ServerEntry& s, int status, const char* reason) {
+  void remember_failure(ServerEntry& s, int status, const char* reason, std::string_view why = {}) {
+    record_failure(s, status, why.empty() ? std::string_view(reason) : why);
     if (s.best_status == 0 || status / 100 < s.best_status / 100) {
       s.best_status = status;
       s.best_response = MessageBuilder::response_to(s.tx.request(), status, reason, new_branch().substr(7, 10)).str();
@@ -421,6 +542,8 @@ struct StatefulProxy::Impl : std::enable_shared_from_this<Impl> {
     auto it = servers.find(key);
     if (it == servers.end() || it->second.final_sent) return;
     it->second.final_sent = true;
+    settle(it->second);
+    notify(ProxyEvent::Kind::final, it->second.tx.request(), it->second.best_status, "all targets failed");
     server_actions(key, it->second.tx.respond(it->second.best_response, it->second.best_status, Clock::now()));
   }
 
@@ -452,7 +575,7 @@ struct StatefulProxy::Impl : std::enable_shared_from_this<Impl> {
     auto s = servers.find(skey);
     if (s == servers.end() || s->second.final_sent) return;
     ++counters.branch_timeouts;
-    remember_failure(s->second, 408, "Request Timeout");
+    remember_failure(s->second, 408, "Request Timeout", "ring no answer");
     send_cancel(s->second.forwarded, s->second.target);
     try_next_target(skey);
   }
@@ -530,12 +653,16 @@ struct StatefulProxy::Impl : std::enable_shared_from_this<Impl> {
     transport->send(Endpoint{p, addr, port}, MessageBuilder::edit(r).pop_via().str());
   }
 
-  void respond_final(const std::string& server_key_, int status, const std::string& reason) {
+  void respond_final(const std::string& server_key_, int status, const std::string& reason,
+                     const std::vector<std::pair<std::string, std::string>>& headers = {}) {
     auto it = servers.find(server_key_);
     if (it == servers.end() || it->second.final_sent) return;
     it->second.final_sent = true;
-    auto bytes = MessageBuilder::response_to(it->second.tx.request(), status, reason, new_branch().substr(7, 10)).str();
-    server_actions(server_key_, it->second.tx.respond(std::move(bytes), status, Clock::now()));
+    settle(it->second);
+    notify(ProxyEvent::Kind::final, it->second.tx.request(), status, reason);
+    auto b = MessageBuilder::response_to(it->second.tx.request(), status, reason, new_branch().substr(7, 10));
+    for (const auto& [name, value] : headers) b.add(name, value);
+    server_actions(server_key_, it->second.tx.respond(b.str(), status, Clock::now()));
   }
 
   void client_actions(const std::string& key, TxActions a) {
@@ -559,14 +686,22 @@ struct StatefulProxy::Impl : std::enable_shared_from_this<Impl> {
         forward_stateless_response(response);  // a 2xx after our final answer still reaches the caller
         continue;
       }
-      if (status >= 300 && status < 600 && serial && s->second.tx.is_invite()) {
+      if (status >= 300 && status < 600 && serial) {
         // This branch failed; the next may answer (serial forking).
         remember_failure(s->second, response);
         if (auto c = clients.find(key); c != clients.end()) c->second.ring_deadline.reset();
         try_next_target(skey);
         continue;
       }
-      if (status >= 200) s->second.final_sent = true;
+      if (status >= 200) {
+        s->second.final_sent = true;
+        settle(s->second);
+        std::size_t i = s->second.next_target == 0 ? 0 : s->second.next_target - 1;
+        std::string_view target;
+        if (s->second.routing && i < s->second.routing->targets.size()) target = s->second.routing->targets[i].uri;
+        if (status < 300) notify(ProxyEvent::Kind::answered, s->second.tx.request(), status, response.reason(), i, target);
+        notify(ProxyEvent::Kind::final, s->second.tx.request(), status, response.reason(), i, target);
+      }
       if (auto c = clients.find(key); c != clients.end() && status >= 200) c->second.ring_deadline.reset();
       auto bytes = MessageBuilder::edit(response).pop_via().str();
       server_actions(skey, s->second.tx.respond(std::move(bytes), status, Clock::now()));
@@ -586,23 +721,27 @@ struct StatefulProxy::Impl : std::enable_shared_from_this<Impl> {
       a.timed_out ? ++counters.timeouts : ++counters.transport_failures;
       auto s = servers.find(skey);
       if (s != servers.end() && !s->second.final_sent) {
-        if (a.timed_out) remember_failure(s->second, 408, "Request Timeout");
-        else remember_failure(s->second, 503, "Service Unavailable");
+        if (a.timed_out) remember_failure(s->second, 408, "Request Timeout", "no answer");
+        else remember_failure(s->second, 503, "Service Unavailable", "transport failure");
         try_next_target(skey);
       }
     }
     it = clients.find(key);
     if (it == clients.end()) return;
     if (a.terminated) clients.erase(it);
-    else it->second.wake = a.wake;
+    else set_wake(Due::client, key, it->second.wake, a.wake);
   }
 
   void server_actions(const std::string& key, TxActions a) {
     auto it = servers.find(key);
     if (it == servers.end()) return;
     for (auto& bytes : a.send) transport->send(it->second.peer, std::move(bytes));
-    if (a.terminated) servers.erase(it);
-    else it->second.wake = a.wake;
+    if (a.terminated) {
+      settle(it->second);
+      servers.erase(it);
+    } else {
+      set_wake(Due::server, key, it->second.wake, a.wake);
+    }
   }
 
   void on_send_failure(const Endpoint& to, const std::string&) {
@@ -623,5 +762,8 @@ StatefulProxy::~StatefulProxy() { impl_->ticker.cancel(); }
 std::uint16_t StatefulProxy::port() const { return impl_->transport->port(); }
 std::uint16_t StatefulProxy::tls_port() const { return impl_->transport->tls_port(); }
 const ProxyCounters& StatefulProxy::counters() const { return impl_->counters; }
+std::size_t StatefulProxy::pending() const { return impl_->pending_count; }
+std::size_t StatefulProxy::transactions() const { return impl_->servers.size() + impl_->clients.size(); }
+void StatefulProxy::drain() { impl_->draining = true; }
 
 }  // namespace ng911::sip

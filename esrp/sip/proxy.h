@@ -24,15 +24,42 @@ namespace ng911::sip {
 struct RoutedTarget {
   Endpoint endpoint;
   std::string route;  // a Route value naming the target (e.g. "<sip:queue@192.0.2.7;lr>"); may be empty
+  Duration ring_timeout{0};  // ring-no-answer for this branch; 0: the proxy's branch_timeout
+  std::string uri;           // the target's URI for History-Info; empty: none written for it
 };
 struct Routing {
   std::vector<RoutedTarget> targets;
-  std::vector<std::pair<std::string, std::string>> add_headers;
+  std::vector<std::pair<std::string, std::string>> add_headers;      // after the others, every branch
+  std::vector<std::pair<std::string, std::string>> add_top_headers;  // before the others of that name
+  // A new body for every branch (content type, bytes); the ESRP's default location makes one.
+  std::optional<std::pair<std::string, std::string>> body;
+  // RFC 7044 History-Info on every branch: the request as received, then each target tried, the
+  // failed ones with the Reason (RFC 3326) of their failure.
+  bool history_info = false;
   int reject_status = 0;  // answer with this (and reject_reason) instead of forwarding
   std::string reject_reason;
+  std::vector<std::pair<std::string, std::string>> response_headers;  // with reject_status
 };
 // Called on the proxy's event loop; must call `done` exactly once, later or at once.
 using Router = std::function<void(const Message& request, std::function<void(Routing)> done)>;
+
+// What happened to a request the router placed, for the ESRP's log and metrics.
+struct ProxyEvent {
+  enum class Kind {
+    branch_failed,  // a target refused, failed or rang too long; the next one is tried if any
+    answered,       // a 2xx came back from a target
+    final,          // the final response sent to the caller
+    in_dialog,      // a request within a dialog (BYE, re-INVITE, ...) went through
+    shed,           // refused with 503 under overload or while draining
+  };
+  Kind kind;
+  std::string_view call_id, method;
+  int status = 0;
+  std::string_view reason;  // e.g. "ring no answer", "transport failure", the reason phrase
+  std::size_t target_index = 0;
+  std::string_view target;  // the target's URI (RoutedTarget::uri)
+};
+using ProxyObserver = std::function<void(const ProxyEvent&)>;
 
 struct ProxyConfig {
   std::string address = "127.0.0.1";
@@ -52,12 +79,18 @@ struct ProxyConfig {
   bool shared_port = false;
   // When set, decides where requests addressed to the proxy go (instead of next_hops).
   Router router;
+  ProxyObserver observer;
+  // Overload: with more than max_pending requests awaiting their final answer, or while
+  // draining, new requests outside a dialog are refused with 503 and Retry-After, except those
+  // `is_priority` says are emergency calls: those are always routed. 0: no limit.
+  std::size_t max_pending = 0;
+  std::function<bool(const Message&)> is_priority;
 };
 
 struct ProxyCounters {
   std::uint64_t requests = 0, responses = 0, forwarded = 0, rejected = 0, retransmissions_absorbed = 0,
                 timeouts = 0, transport_failures = 0, malformed = 0, retargets = 0, branch_timeouts = 0,
-                large_over_tcp = 0, udp_fallbacks = 0;
+                large_over_tcp = 0, udp_fallbacks = 0, shed = 0;
 };
 
 class StatefulProxy {
@@ -67,6 +100,11 @@ class StatefulProxy {
   std::uint16_t port() const;
   std::uint16_t tls_port() const;  // 0 without TLS
   const ProxyCounters& counters() const;
+  std::size_t pending() const;  // requests awaiting their final answer
+  std::size_t transactions() const;
+  // Graceful stop: new requests outside a dialog get 503 (the caller's proxy tries another
+  // ESRP); transactions and dialogs under way go on.
+  void drain();
 
  private:
   struct Impl;
