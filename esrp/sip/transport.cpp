@@ -96,10 +96,26 @@ struct Transport::Impl : std::enable_shared_from_this<Impl> {
       : io(ctx), udp_socket(ctx), acceptor(ctx), tls_acceptor(ctx), tls_config(std::move(tls)), on_message(std::move(r)),
         on_failure(std::move(f)) {
     auto addr = asio::ip::make_address(address);
-    udp_socket.open(addr.is_v6() ? udp::v6() : udp::v4());
     int one = 1;
-    if (reuse_port) ::setsockopt(udp_socket.native_handle(), SOL_SOCKET, SO_REUSEPORT, &one, sizeof one);
-    udp_socket.bind(udp::endpoint(addr, port));
+    bool any_port = port == 0;
+    // With any port, TCP takes the number UDP got; that one may be taken for TCP by someone
+    // else, so a few pairs are tried before giving up.
+    for (int attempt = 0;; ++attempt) {
+      udp_socket.open(addr.is_v6() ? udp::v6() : udp::v4());
+      if (reuse_port) ::setsockopt(udp_socket.native_handle(), SOL_SOCKET, SO_REUSEPORT, &one, sizeof one);
+      udp_socket.bind(udp::endpoint(addr, any_port ? 0 : port));
+      tcp::endpoint ep(addr, udp_socket.local_endpoint().port());
+      acceptor.open(ep.protocol());
+      acceptor.set_option(asio::socket_base::reuse_address(true));
+      if (reuse_port) ::setsockopt(acceptor.native_handle(), SOL_SOCKET, SO_REUSEPORT, &one, sizeof one);
+      boost::system::error_code ec;
+      acceptor.bind(ep, ec);
+      if (!ec) break;
+      if (!any_port || attempt >= 20) throw boost::system::system_error(ec, "bind TCP " + ep.address().to_string() + ":" + std::to_string(ep.port()));
+      acceptor.close();
+      udp_socket.close();
+    }
+    port = udp_socket.local_endpoint().port();
     // Bursts of calls must not overflow the kernel's datagram queue: a lost INVITE costs the
     // caller T1 and more. 4 MiB, forced past net.core.rmem_max when we may (root).
     int size = 4 * 1024 * 1024;
@@ -107,13 +123,6 @@ struct Transport::Impl : std::enable_shared_from_this<Impl> {
       ::setsockopt(udp_socket.native_handle(), SOL_SOCKET, SO_RCVBUF, &size, sizeof size);
     if (::setsockopt(udp_socket.native_handle(), SOL_SOCKET, SO_SNDBUFFORCE, &size, sizeof size) != 0)
       ::setsockopt(udp_socket.native_handle(), SOL_SOCKET, SO_SNDBUF, &size, sizeof size);
-    bool any_port = port == 0;
-    port = udp_socket.local_endpoint().port();  // the same port for TCP when 0 was asked
-    tcp::endpoint ep(addr, port);
-    acceptor.open(ep.protocol());
-    acceptor.set_option(asio::socket_base::reuse_address(true));
-    if (reuse_port) ::setsockopt(acceptor.native_handle(), SOL_SOCKET, SO_REUSEPORT, &one, sizeof one);
-    acceptor.bind(ep);
     acceptor.listen();
     // TLS beside it: port + 1 (5061 beside 5060), or any free port when any was asked, since
     // port + 1 of an ephemeral port may well be taken.
