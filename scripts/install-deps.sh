@@ -11,6 +11,8 @@ packages=(
   # libraries
   libgdal-dev libpqxx-dev libpq-dev libboost-test-dev libboost-program-options-dev libssl-dev
   nlohmann-json3-dev
+  # ESRP policy rules: local time in IANA time zones (GCC 12 has no std::chrono::tzdb)
+  libcctz-dev tzdata
   # database
   postgresql-15 postgresql-15-postgis-3 postgis postgresql-client-15
   # GIS tools (ogr2ogr prepares sample data; tests convert formats with it), XML checks
