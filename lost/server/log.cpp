@@ -6,9 +6,8 @@
 #include <unistd.h>
 
 namespace ng911::lost {
-namespace {
 
-void escape_into(std::string& out, std::string_view s) {
+void append_json_escaped(std::string& out, std::string_view s) {
   for (char c : s) {
     switch (c) {
       case '"': out += "\\\""; break;
@@ -27,6 +26,8 @@ void escape_into(std::string& out, std::string_view s) {
     }
   }
 }
+
+namespace {
 
 std::string now_iso() {
   auto now = std::chrono::system_clock::now();
@@ -80,7 +81,7 @@ void Logger::write(std::string_view level, std::string_view event, std::initiali
   line += "\",\"level\":\"";
   line += level;
   line += "\",\"event\":\"";
-  escape_into(line, event);
+  append_json_escaped(line, event);
   line += '"';
   for (const auto& f : fields) {
     if (f.value.empty()) continue;
@@ -89,12 +90,28 @@ void Logger::write(std::string_view level, std::string_view event, std::initiali
     line += "\":";
     if (f.quoted) {
       line += '"';
-      escape_into(line, f.value);
+      append_json_escaped(line, f.value);
       line += '"';
     } else {
       line += f.value;
     }
   }
+  line += "}\n";
+  append(std::move(line));
+}
+
+void Logger::write_json(std::string_view level, std::string_view event, std::string_view json_members) {
+  std::string line;
+  line.reserve(64 + json_members.size());
+  line += "{\"ts\":\"";
+  line += now_iso();
+  line += "\",\"level\":\"";
+  line += level;
+  line += "\",\"event\":\"";
+  append_json_escaped(line, event);
+  line += '"';
+  if (!json_members.empty()) line += ',';
+  line += json_members;
   line += "}\n";
   append(std::move(line));
 }

@@ -26,6 +26,9 @@ struct LogField {
   }
 };
 
+// Appends `s` escaped for a JSON string (without the quotes).
+void append_json_escaped(std::string& out, std::string_view s);
+
 class Logger {
  public:
   explicit Logger(int fd = 2);
@@ -35,6 +38,9 @@ class Logger {
 
   // {"ts":"...","level":"info","event":"...",...}; empty values are left out.
   void write(std::string_view level, std::string_view event, std::initializer_list<LogField> fields);
+  // The same line with fields already written as JSON members ("\"a\":1,\"b\":\"x\""), for
+  // callers that build them once for several sinks.
+  void write_json(std::string_view level, std::string_view event, std::string_view json_members);
   void flush();
 
  private:

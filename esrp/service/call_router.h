@@ -1,0 +1,87 @@
+#pragma once
+// The ESRP's decision for each request addressed to it (NENA-STA-010 ESRP): OPTIONS answered;
+// INVITE and MESSAGE routed: the caller's location (by value, by reference through HELD, else
+// the default location, inserted), the origination rule set, the ECRF (LoST findService), the
+// rule set of the queue it names (queue state), then the service's default route and the
+// last-resort route. Each step goes to the call log and the metrics; the proxy does the rest.
+#include <chrono>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <utility>  // boost/asio/awaitable.hpp in Boost 1.74 uses std::exchange without it
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/io_context.hpp>
+
+#include "calllog/call_log.h"
+#include "policy/policy.h"
+#include "routing/ecrf_client.h"
+#include "routing/held_client.h"
+#include "service/default_location.h"
+#include "service/esrp_metrics.h"
+#include "sip/proxy.h"
+
+namespace ng911::esrp {
+
+struct CallRouterConfig {
+  std::string esrp_id = "esrp.ng911.example";  // domain in the ids we make
+  EcrfClientConfig ecrf;
+  HeldConfig held;
+  std::map<std::string, std::string> default_routes;  // service URN → SIP URI
+  std::string last_resort;                            // SIP URI; empty: none
+  std::string resource_priority = "esnet.1";
+  std::optional<DefaultLocation> default_location;
+};
+
+// Where the router reports: one JSON object per event (the operator's log), and the call log.
+struct CallRouterSinks {
+  std::function<void(std::string_view event, const std::string& json_fields)> log;  // fields without braces
+  CallLog* call_log = nullptr;
+  EsrpMetrics* metrics = nullptr;
+  policy::QueueStateLookup queue_state;  // empty: every queue's state is unknown
+  // Sends the text of a notify action as SIP MESSAGE (empty: notify actions are only logged).
+  std::function<void(const std::string& target, const std::string& text)> notify;
+};
+
+class CallRouter {
+ public:
+  CallRouter(boost::asio::io_context& io, CallRouterConfig config, std::shared_ptr<policy::PolicyStore> policies,
+             CallRouterSinks sinks);
+  // The sip::Router of the proxy.
+  void route(const sip::Message& request, std::function<void(sip::Routing)> done);
+  // The proxy's observer: retargets, answers, final responses and call ends, logged per call.
+  void observe(const sip::ProxyEvent& event);
+  const EcrfCounters& ecrf_counters() const { return ecrf_.counters(); }
+
+ private:
+  struct CallIds {
+    std::string emergency_call_id, incident_id;
+    std::chrono::steady_clock::time_point since;
+    bool answered = false;
+  };
+  boost::asio::awaitable<void> decide(std::shared_ptr<const sip::Message> request,
+                                      std::function<void(sip::Routing)> done);
+  void record(std::string_view kind, const std::string& sip_call_id, const CallIds& ids, std::string detail_json);
+  void forget_old_calls();
+
+  boost::asio::io_context& io_;
+  CallRouterConfig config_;
+  std::shared_ptr<policy::PolicyStore> policies_;
+  CallRouterSinks sinks_;
+  EcrfClient ecrf_;
+  std::unordered_map<std::string, CallIds> calls_;  // by SIP Call-ID, while the call lasts
+  std::chrono::steady_clock::time_point last_sweep_;
+};
+
+// The emergency service a request asks for: its urn:service Request-URI, else urn:service:sos.
+std::string requested_service(const sip::Message& request);
+// Whether a request is an emergency call (urn:service:sos or a sub-service, or Resource-Priority
+// in NENA's esnet namespace): never shed under overload.
+bool is_emergency(const sip::Message& request);
+// JSON string escaping for log fields.
+std::string json_escape(std::string_view s);
+
+}  // namespace ng911::esrp

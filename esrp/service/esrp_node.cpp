@@ -1,0 +1,279 @@
+#include "service/esrp_node.h"
+
+#include <atomic>
+#include <mutex>
+#include <thread>
+
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include "db/conninfo.h"
+#include "http/server.h"
+#include "queue/queue_monitor.h"
+#include "server/log.h"
+#include "service/notifier.h"
+
+namespace ng911::esrp {
+namespace {
+
+using namespace std::chrono_literals;
+
+std::string q(std::string_view s) { return "\"" + json_escape(s) + "\""; }
+
+// Renders every figure on the SIP event loop; the HTTP thread only copies the text.
+struct MetricsPage {
+  std::mutex mutex;
+  std::string text;
+  std::atomic<bool> draining{false};
+};
+
+void render(std::string& out, const EsrpMetrics& m, const sip::StatefulProxy& proxy, const CallRouter& router,
+            const QueueMonitor* queues, const CallLog* call_log, const policy::PolicyStore* policies) {
+  m.write(out);
+  const auto& c = proxy.counters();
+  std::map<std::string, std::uint64_t> sip{{"requests", c.requests},          {"responses", c.responses},
+                                           {"forwarded", c.forwarded},        {"rejected", c.rejected},
+                                           {"retransmissions_absorbed", c.retransmissions_absorbed},
+                                           {"timeouts", c.timeouts},          {"transport_failures", c.transport_failures},
+                                           {"malformed", c.malformed},        {"retargets", c.retargets},
+                                           {"branch_timeouts", c.branch_timeouts}, {"shed", c.shed}};
+  write_counter(out, "ng911_esrp_sip_total", "SIP proxy events.", "event", sip);
+  write_gauge(out, "ng911_esrp_pending_requests", "Requests awaiting their final answer.", double(proxy.pending()));
+  write_gauge(out, "ng911_esrp_transactions", "SIP transactions held.", double(proxy.transactions()));
+  const auto& e = router.ecrf_counters();
+  write_counter(out, "ng911_esrp_ecrf_total", "ECRF client events.", "event",
+                {{"queries", e.queries}, {"cache_hits", e.cache_hits}, {"server_failures", e.server_failures},
+                 {"answers", e.answers}, {"errors", e.errors}});
+  if (queues) {
+    out += "# HELP ng911_esrp_queue_state PSAP queue state (emergency-QueueState): 1 for the current state.\n"
+           "# TYPE ng911_esrp_queue_state gauge\n";
+    std::string lengths = "# HELP ng911_esrp_queue_length Calls in a PSAP queue, as it last said.\n"
+                          "# TYPE ng911_esrp_queue_length gauge\n";
+    for (const auto& info : queues->snapshot()) {
+      for (auto s : {QueueStatus::active, QueueStatus::inactive, QueueStatus::disabled, QueueStatus::full,
+                     QueueStatus::standby, QueueStatus::resource_exhausted, QueueStatus::unreachable})
+        out += "ng911_esrp_queue_state{queue=\"" + info.uri + "\",state=\"" + std::string(queue_status_name(s)) + "\"} " +
+               (info.status == s ? "1" : "0") + "\n";
+      lengths += "ng911_esrp_queue_length{queue=\"" + info.uri + "\"} " + std::to_string(info.length) + "\n";
+    }
+    out += lengths;
+  }
+  if (call_log) {
+    auto k = call_log->counters();
+    write_counter(out, "ng911_esrp_call_log_events_total", "Call log events.", "stage",
+                  {{"appended", k.appended}, {"written", k.written}, {"write_failures", k.write_failures},
+                   {"replayed", k.replayed}});
+    write_gauge(out, "ng911_esrp_call_log_pending", "Call log events not yet in PostgreSQL.", double(k.spooled_pending));
+    write_gauge(out, "ng911_esrp_call_log_database_up", "Whether the call log's database is reachable.",
+                call_log->database_up() ? 1 : 0);
+  }
+  if (policies) write_gauge(out, "ng911_esrp_policy_rules", "Rules in the running policy.", double(policies->current()->rule_count()));
+}
+
+}  // namespace
+
+int run_esrp(const EsrpOptions& o) {
+  lost::Logger logger;
+  auto log = [&logger](std::string_view event, const std::string& members) { logger.write_json("info", event, members); };
+  auto warn = [&logger](std::string_view event, const std::string& members) { logger.write_json("warn", event, members); };
+  boost::asio::io_context io(1);
+
+  std::shared_ptr<policy::PolicyStore> policies;
+  if (!o.policy_file.empty()) policies = std::make_shared<policy::PolicyStore>(o.policy_file);
+  EsrpMetrics metrics;
+
+  std::unique_ptr<CallLog> call_log;
+  if (o.call_log) {
+    CallLogConfig c;
+    c.conninfo = db::resolve_conninfo(o.call_log_db);
+    c.spool_dir = o.spool_dir;
+    c.esrp_id = o.router.esrp_id;
+    // The writer's own news (database down or back, a record refused) in the operator's log.
+    c.report = [&logger](const std::string& json_line) { logger.write_json("warn", "call_log", "\"report\":" + json_line); };
+    call_log = std::make_unique<CallLog>(c);
+  }
+
+  auto queue_list = [&] {
+    std::vector<std::string> all = o.queues;
+    if (policies)
+      for (auto& uri : policies->current()->queues())
+        if (std::find(all.begin(), all.end(), uri) == all.end()) all.push_back(uri);
+    return all;
+  };
+  std::unique_ptr<QueueMonitor> monitor;
+  if (o.queue_subscriptions && !queue_list().empty()) {
+    QueueMonitorConfig qc;
+    qc.address = o.listen.address.to_string();
+    qc.queues = queue_list();
+    qc.expires = o.queue_expires;
+    qc.retry_interval = o.queue_retry;
+    qc.timers.t1 = o.t1;
+    qc.from_uri = "sip:esrp@" + o.router.esrp_id;
+    monitor = std::make_unique<QueueMonitor>(io, qc, [&log](const QueueInfo& info) {
+      log("queue_state", "\"queue\":" + q(info.uri) + ",\"state\":" +
+                             q(info.status ? queue_status_name(*info.status) : "unknown") + ",\"length\":" +
+                             std::to_string(info.length) + ",\"max\":" + std::to_string(info.max_length) +
+                             ",\"subscribed\":" + (info.subscribed ? "true" : "false"));
+    });
+  }
+
+  sip::TimerConfig timers;
+  timers.t1 = o.t1;
+  MessageNotifier notifier(io, o.listen.address.to_string(), "sip:esrp@" + o.router.esrp_id, timers,
+                           [&log](const std::string& target, int status, const std::string& outcome) {
+                             log("notify_result", "\"target\":" + q(target) + ",\"status\":" + std::to_string(status) +
+                                                      ",\"outcome\":" + q(outcome));
+                           });
+  CallRouterSinks sinks;
+  sinks.log = log;
+  sinks.call_log = call_log.get();
+  sinks.metrics = &metrics;
+  if (monitor) sinks.queue_state = [&monitor](std::string_view uri) { return monitor->status(uri); };
+  sinks.notify = [&notifier](const std::string& target, const std::string& text) { notifier.send(target, text); };
+  CallRouter router(io, o.router, policies, sinks);
+
+  sip::ProxyConfig pc;
+  pc.address = o.listen.address.to_string();
+  pc.port = o.listen.port;
+  pc.timers = timers;
+  pc.branch_timeout = o.ring_timeout;
+  pc.tls = o.tls;
+  pc.max_pending = o.max_pending;
+  pc.is_priority = [](const sip::Message& m) { return is_emergency(m); };
+  pc.router = [&router](const sip::Message& m, std::function<void(sip::Routing)> done) { router.route(m, std::move(done)); };
+  pc.observer = [&router](const sip::ProxyEvent& e) { router.observe(e); };
+  sip::StatefulProxy proxy(io, pc);
+
+  MetricsPage page;
+  auto refresh = [&] {
+    std::string text;
+    render(text, metrics, proxy, router, monitor.get(), call_log.get(), policies.get());
+    std::lock_guard lock(page.mutex);
+    page.text = std::move(text);
+  };
+  refresh();
+  std::unique_ptr<http::Server> http_server;
+  std::thread http_thread;
+  if (!o.http.empty()) {
+    http::ServerOptions so;
+    sip::Endpoint at = sip::parse_endpoint(o.http);
+    so.address = at.address.to_string();
+    so.port = at.port;
+    so.threads = 1;
+    http_server = std::make_unique<http::Server>(so, [&page](http::Request& req) -> boost::asio::awaitable<http::Response> {
+      http::Response r;
+      if (req.target == "/metrics") {
+        r.content_type = "text/plain; version=0.0.4";
+        std::lock_guard lock(page.mutex);
+        r.body = page.text;
+      } else if (req.target == "/healthz") {
+        bool draining = page.draining.load();
+        r.status = draining ? 503 : 200;
+        r.body = draining ? "draining\n" : "ok\n";
+      } else {
+        r.status = 404;
+        r.body = "not found\n";
+      }
+      co_return r;
+    });
+    http_thread = std::thread([&] { http_server->run(); });
+  }
+
+  auto reload_policy = [&](const char* why) {
+    if (!policies) return;
+    auto problems = policies->reload();
+    if (problems.empty()) {
+      ++metrics.policy_reloads["ok"];
+      log("policy_reloaded", "\"file\":" + q(o.policy_file) + ",\"why\":" + q(why) + ",\"version\":" +
+                                 q(policies->current()->version()) + ",\"rules\":" +
+                                 std::to_string(policies->current()->rule_count()));
+      if (monitor) monitor->set_queues(queue_list());
+    } else {
+      ++metrics.policy_reloads["refused"];
+      std::string list = "[";
+      for (const auto& p : problems) list += (list.size() > 1 ? "," : "") + q(p);
+      warn("policy_refused", "\"file\":" + q(o.policy_file) + ",\"why\":" + q(why) +
+                                 ",\"kept_version\":" + q(policies->current()->version()) + ",\"problems\":" + list + "]");
+    }
+  };
+
+  // Housekeeping: metrics every 500 ms, the rule file every policy_poll.
+  boost::asio::steady_timer tick(io);
+  auto last_poll = std::chrono::steady_clock::now();
+  std::function<void()> housekeeping = [&] {
+    tick.expires_after(500ms);
+    tick.async_wait([&](boost::system::error_code ec) {
+      if (ec) return;
+      refresh();
+      if (policies && std::chrono::steady_clock::now() - last_poll >= o.policy_poll) {
+        last_poll = std::chrono::steady_clock::now();
+        if (policies->changed_on_disk()) reload_policy("file changed");
+      }
+      housekeeping();
+    });
+  };
+  housekeeping();
+
+  boost::asio::signal_set hup(io, SIGHUP);
+  std::function<void()> on_hup = [&] {
+    hup.async_wait([&](boost::system::error_code ec, int) {
+      if (ec) return;
+      reload_policy("SIGHUP");
+      on_hup();
+    });
+  };
+  on_hup();
+
+  // SIGTERM/SIGINT: drain, then stop; a second signal stops at once.
+  boost::asio::signal_set stop_signals(io, SIGINT, SIGTERM);
+  boost::asio::steady_timer drain_check(io);
+  auto drain_deadline = std::chrono::steady_clock::now();
+  std::function<void()> wait_drained = [&] {
+    drain_check.expires_after(100ms);
+    drain_check.async_wait([&](boost::system::error_code ec) {
+      if (ec) return;
+      if (proxy.pending() == 0 || std::chrono::steady_clock::now() >= drain_deadline) {
+        log("drained", "\"pending\":" + std::to_string(proxy.pending()));
+        io.stop();
+        return;
+      }
+      wait_drained();
+    });
+  };
+  std::function<void()> on_stop = [&] {
+    stop_signals.async_wait([&](boost::system::error_code ec, int sig) {
+      if (ec) return;
+      if (page.draining.exchange(true)) {
+        io.stop();
+        return;
+      }
+      log("draining", "\"signal\":" + std::to_string(sig) + ",\"pending\":" + std::to_string(proxy.pending()));
+      proxy.drain();
+      drain_deadline = std::chrono::steady_clock::now() + o.drain_timeout;
+      wait_drained();
+      on_stop();
+    });
+  };
+  on_stop();
+
+  log("listening", "\"address\":" + q(pc.address) + ",\"port\":" + std::to_string(proxy.port()) +
+                       ",\"tls_port\":" + std::to_string(proxy.tls_port()) + ",\"http\":" +
+                       q(http_server ? o.http.substr(0, o.http.rfind(':') + 1) + std::to_string(http_server->port()) : "") +
+                       ",\"lost_servers\":" + std::to_string(o.router.ecrf.servers.size()) + ",\"policy\":" +
+                       q(policies ? policies->current()->version() : "") + ",\"queues\":" +
+                       std::to_string(monitor ? queue_list().size() : 0) + ",\"call_log\":" +
+                       (call_log ? "true" : "false"));
+  io.run();
+
+  if (http_server) {
+    http_server->stop();
+    http_thread.join();
+  }
+  if (call_log) call_log->flush();
+  const auto& c = proxy.counters();
+  log("stopped", "\"requests\":" + std::to_string(c.requests) + ",\"forwarded\":" + std::to_string(c.forwarded) +
+                     ",\"retargets\":" + std::to_string(c.retargets) + ",\"shed\":" + std::to_string(c.shed));
+  return 0;
+}
+
+}  // namespace ng911::esrp

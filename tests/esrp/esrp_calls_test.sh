@@ -1,0 +1,127 @@
+#!/usr/bin/env bash
+# The ESRP end to end with real peers, one call per way of giving a location: SIPp callers send
+# emergency INVITEs (and a text-to-911 MESSAGE) through ng911-esrp, which asks ng911-lost and
+# routes to SIPp callees standing in for the PSAP queues.
+#   by value (geodetic) and civic → PSAP 0; by reference → HELD (held_lis) → PSAP 0;
+#   none and garbled → the default location, inserted, → PSAP 1;
+#   OPTIONS answered; under overload other requests are shed, emergency calls never.
+#   esrp_calls_test.sh ESRP LOST GIS HELD_LIS
+source "$(dirname "$0")/esrp_lib.sh" esrp_calls "$1" "$2" "$3"
+held_lis="$4"
+lis_port="$(free_port tcp)"
+
+# The access network's LIS holds the caller's location for a reference.
+python3 - "$tmp/caller1.xml" <<'PY'
+import sys
+open(sys.argv[1], "w").write('<?xml version="1.0" encoding="UTF-8"?>\n<presence xmlns="urn:ietf:params:xml:ns:pidf" xmlns:gp="urn:ietf:params:xml:ns:pidf:geopriv10" xmlns:gml="http://www.opengis.net/gml" xmlns:dm="urn:ietf:params:xml:ns:pidf:data-model" entity="pres:caller@example.com"><dm:device id="d1"><gp:geopriv><gp:location-info><gml:Point srsName="urn:ogc:def:crs:EPSG::4326"><gml:pos>30.2672 -97.7431</gml:pos></gml:Point></gp:location-info><gp:usage-rules/><gp:method>Cell</gp:method></gp:geopriv></dm:device></presence>\n')
+PY
+"$held_lis" --listen "127.0.0.1:$lis_port" --location "/loc/caller1=$tmp/caller1.xml" >"$tmp/lis.log" 2>&1 &
+pids+=($!)
+for _ in $(seq 100); do curl -s -o /dev/null "http://127.0.0.1:$lis_port/" && break; sleep 0.05; done
+
+start_lost
+start_esrp --default-location "30.265 -97.735"
+
+# 1. Location by value: PSAP 0, NENA's ids and Resource-Priority added, the PIDF-LO untouched.
+callee psap0 "$psap0_port" "-sn uas" 1
+caller value INVITE value && pass "by value: call completed" || fail "by value: call failed"
+callee_done psap0 && pass "by value: PSAP 0 took the call" || fail "by value: PSAP 0 did not take the call"
+grep -q "Route: <$psap0;lr>" "$tmp/psap0.msg" && pass "Route to PSAP 0's queue" || fail "no Route to PSAP 0"
+grep -q "^INVITE urn:service:sos SIP/2.0" "$tmp/psap0.msg" && pass "Request-URI kept" || fail "Request-URI changed"
+grep -q "Call-Info: <urn:emergency:uid:callid:[0-9a-f]*:esrp.ng911.example>;purpose=emergency-CallId" "$tmp/psap0.msg" \
+  && pass "call id added" || fail "no call id"
+grep -q "Call-Info: <urn:emergency:uid:incidentid:[0-9a-f]*:esrp.ng911.example>;purpose=emergency-IncidentId" "$tmp/psap0.msg" \
+  && pass "incident id added" || fail "no incident id"
+grep -q "Resource-Priority: esnet.1" "$tmp/psap0.msg" && pass "Resource-Priority esnet.1 added" || fail "no Resource-Priority"
+grep -q "History-Info: <urn:service:sos>;index=1, <$psap0>;index=1.1;rc=1" "$tmp/psap0.msg" \
+  && pass "History-Info names the queue" || fail "no History-Info: $(grep -i history "$tmp/psap0.msg" | head -1)"
+grep -q "<gml:pos>30.2672 -97.7431</gml:pos>" "$tmp/psap0.msg" && pass "the PIDF-LO went through" || fail "PIDF-LO lost"
+call="$(received_call_id psap0)"
+kinds="$(story_kinds "$call")"
+for k in call_start location lost_query lost_answer route answered call_end; do
+  [[ " $kinds " == *" $k "* ]] && pass "call log has $k" || fail "call log lacks $k (has: $kinds)"
+done
+
+# 2. Civic location by value: the LoST server's civic matching finds PSAP 0.
+callee psap0 "$psap0_port" "-sn uas" 1
+caller civic INVITE civic && pass "civic: call completed" || fail "civic: call failed"
+callee_done psap0 && pass "civic: PSAP 0 took the call" || fail "civic: PSAP 0 did not take it"
+
+# 3. Location by reference: dereferenced with HELD at the LIS.
+callee psap0 "$psap0_port" "-sn uas" 1
+caller reference INVITE ref "http://127.0.0.1:$lis_port/loc/caller1" && pass "by reference: call completed" || fail "by reference: call failed"
+callee_done psap0 && pass "by reference: PSAP 0 took the call (HELD)" || fail "by reference: PSAP 0 did not take it"
+grep -q "Geolocation: <http://127.0.0.1:$lis_port/loc/caller1>" "$tmp/psap0.msg" && pass "the reference is passed on" || fail "reference lost"
+grep -q '"event":"held_dereference".*"result":"location"' "$tmp/esrp.log" && pass "dereference logged" || fail "no dereference log"
+
+# 4. No location: the default location routes (PSAP 1) and is inserted on top, marked.
+callee psap1 "$psap1_port" "-sn uas" 1
+caller none INVITE none && pass "no location: call completed" || fail "no location: call failed"
+callee_done psap1 && pass "no location: PSAP 1 (default location) took the call" || fail "no location: PSAP 1 did not take it"
+grep -q "^Geolocation: <cid:default-location\.[0-9a-f]*@esrp.ng911.example>" "$tmp/psap1.msg" \
+  && pass "default location inserted as Geolocation" || fail "no default Geolocation"
+grep -q 'tuple id="esrp-default-location"' "$tmp/psap1.msg" && pass "default PIDF-LO in the body, marked" || fail "no default PIDF-LO"
+grep -q "^m=audio" "$tmp/psap1.msg" && pass "the SDP went through" || fail "SDP lost"
+
+# 5. Garbled PIDF-LO: the default location on top, the caller's Geolocation kept below it.
+callee psap1 "$psap1_port" "-sn uas" 1
+caller garbled INVITE garbled && pass "garbled: call completed" || fail "garbled: call failed"
+callee_done psap1 && pass "garbled: PSAP 1 took the call" || fail "garbled: PSAP 1 did not take it"
+first_geo="$(grep -i '^Geolocation:' "$tmp/psap1.msg" | head -1)" second_geo="$(grep -i '^Geolocation:' "$tmp/psap1.msg" | sed -n 2p)"
+[[ "$first_geo" == *default-location* && "$second_geo" == *loc1@example.com* ]] \
+  && pass "default on top, the caller's Geolocation kept" || fail "Geolocation order: $first_geo / $second_geo"
+grep -q '"default_inserted":true' "$tmp/esrp.log" && pass "default location logged" || fail "default location not logged"
+
+# 6. Text to 911: MESSAGE with a PIDF-LO routed like a call.
+callee psap0 "$psap0_port" "-sf $escen/uas-message.xml" 1
+caller text MESSAGE value && pass "MESSAGE delivered" || fail "MESSAGE failed"
+callee_done psap0 && pass "PSAP 0 took the MESSAGE" || fail "PSAP 0 did not take the MESSAGE"
+
+# 7. OPTIONS to the ESRP: 200 with Allow.
+options() {
+  python3 - "$esrp_port" "$1" <<'PY'
+import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.1", 0)); s.settimeout(3)
+p = s.getsockname()[1]
+msg = ("OPTIONS sip:127.0.0.1:%s SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:%d;branch=z9hG4bK%s\r\nMax-Forwards: 70\r\n"
+       "From: <sip:probe@127.0.0.1>;tag=p1\r\nTo: <sip:127.0.0.1:%s>\r\nCall-ID: options-%s@test\r\nCSeq: 1 OPTIONS\r\n"
+       "Content-Length: 0\r\n\r\n") % (sys.argv[1], p, sys.argv[2], sys.argv[1], sys.argv[2])
+s.sendto(msg.encode(), ("127.0.0.1", int(sys.argv[1])))
+while True:
+    r = s.recv(65535).decode(errors="replace")
+    if not r.startswith("SIP/2.0 100"): break
+print(r)
+PY
+}
+out="$(options o1)"
+[[ "$out" == "SIP/2.0 200 OK"* && "$out" == *"Allow: INVITE"* ]] && pass "OPTIONS answered 200 with Allow" || fail "OPTIONS: $out"
+
+# 8. Overload: with one call pending (a PSAP that rings) and --max-pending 1, OPTIONS is shed
+#    with 503, while another emergency call is still routed.
+stop_esrp
+start_esrp --default-location "30.265 -97.735" --max-pending 1 --ring-timeout-ms 3000
+callee psap0 "$psap0_port" "-sf $scen/uas-cancel.xml" 1
+python3 "$here/make_uac.py" INVITE value > "$tmp/ringing-uac.xml"
+timeout 60 sipp -sf "$tmp/ringing-uac.xml" "127.0.0.1:$esrp_port" -i 127.0.0.1 -p "$(free_port)" -m 1 -nostdin \
+  -timeout 40 >"$tmp/ringing-uac.out" 2>&1 &
+ringing=$!
+pids+=($ringing)
+for _ in $(seq 100); do grep -q '"event":"route"' "$tmp/esrp.log" && break; sleep 0.05; done
+out="$(options o2)"
+[[ "$out" == "SIP/2.0 503"* && "$out" == *"Retry-After:"* ]] && pass "overload: OPTIONS shed with 503" || fail "overload: OPTIONS got $out"
+callee psap1 "$psap1_port" "-sn uas" 1
+caller overload INVITE none && pass "overload: an emergency call is still routed" || fail "overload: emergency call refused"
+callee_done psap1 || fail "overload: PSAP 1 did not take the call"
+curl -s "http://127.0.0.1:$http_port/metrics" > "$tmp/metrics.txt"
+grep -q 'ng911_esrp_calls_total{outcome="shed"} [1-9]' "$tmp/metrics.txt" && pass "shedding counted in /metrics" || fail "no shed metric"
+grep -q 'ng911_esrp_routing_seconds_count [1-9]' "$tmp/metrics.txt" && pass "routing latency in /metrics" || fail "no routing latency"
+grep -q 'ng911_esrp_lost_seconds_count [1-9]' "$tmp/metrics.txt" && pass "LoST latency in /metrics" || fail "no LoST latency"
+[ "$(curl -s "http://127.0.0.1:$http_port/healthz")" = ok ] && pass "/healthz ok" || fail "/healthz"
+wait "$ringing" 2>/dev/null || true
+callee_done psap0 || true
+
+# 9. Graceful stop: SIGTERM drains and exits 0.
+kill -TERM "$esrp_pid"
+if wait "$esrp_pid"; then pass "SIGTERM: drained and stopped cleanly"; else fail "SIGTERM: exit status $?"; fi
+grep -q '"event":"drained"' "$tmp/esrp.log" && pass "drain logged" || fail "no drain log"
+finish
