@@ -120,7 +120,31 @@ grep -q 'ng911_esrp_lost_seconds_count [1-9]' "$tmp/metrics.txt" && pass "LoST l
 wait "$ringing" 2>/dev/null || true
 callee_done psap0 || true
 
-# 9. Graceful stop: SIGTERM drains and exits 0.
+# 9. SIP over TLS: a caller's proxy (ng911-sip-proxy) hands the call to the ESRP over TLS,
+#    checking the ESRP's certificate; the ESRP routes it on to PSAP 0.
+stop_esrp
+(cd "$tmp" && openssl req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.pem -days 2 -subj /CN=test-ca &&
+  openssl req -newkey rsa:2048 -nodes -keyout esrp.key -out esrp.csr -subj /CN=127.0.0.1 &&
+  printf 'subjectAltName=IP:127.0.0.1\n' > ext &&
+  openssl x509 -req -in esrp.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out esrp.pem -days 2 -extfile ext) \
+  >/dev/null 2>&1 || fail "test certificates"
+tls_port="$(free_port tcp)" edge_port="$(free_port)"
+start_esrp --default-location "30.265 -97.735" --tls-cert "$tmp/esrp.pem" --tls-key "$tmp/esrp.key" --tls-port "$tls_port"
+grep -q "\"tls_port\":$tls_port" "$tmp/esrp.log" && pass "TLS listener on --tls-port" || fail "no TLS listener: $(grep listening "$tmp/esrp.log")"
+"$(dirname "$esrp_bin")/ng911-sip-proxy" --listen "127.0.0.1:$edge_port" --next-hop "tls:127.0.0.1:$tls_port" \
+  --tls-cert "$tmp/esrp.pem" --tls-key "$tmp/esrp.key" --tls-ca "$tmp/ca.pem" --t1-ms 100 2>"$tmp/edge.log" &
+pids+=($!)
+for _ in $(seq 100); do grep -q listening "$tmp/edge.log" && break; sleep 0.05; done
+# A PSAP that keeps the Record-Route set (SIPp's built-in uas drops it), so that ACK and BYE
+# go back through both proxies as they would in the field.
+callee psap0 "$psap0_port" "-sf $here/../../scripts/esrp/psap-queue.xml" 1
+python3 "$here/make_uac.py" INVITE value > "$tmp/tls-uac.xml"
+timeout 60 sipp -sf "$tmp/tls-uac.xml" "127.0.0.1:$edge_port" -i 127.0.0.1 -p "$(free_port)" -m 1 -nostdin -timeout 40 \
+  -timeout_error -trace_msg -message_file "$tmp/tls-uac.msg" >"$tmp/tls-uac.out" 2>&1 && pass "TLS: call completed" || fail "TLS: call failed"
+callee_done psap0 && pass "TLS: PSAP 0 took the call that reached the ESRP over TLS" || fail "TLS: PSAP 0 did not take it"
+grep -q "^Via: SIP/2.0/TLS 127.0.0.1" "$tmp/psap0.msg" && pass "TLS hop in the Via chain" || fail "no TLS Via at the PSAP"
+
+# 10. Graceful stop: SIGTERM drains and exits 0.
 kill -TERM "$esrp_pid"
 if wait "$esrp_pid"; then pass "SIGTERM: drained and stopped cleanly"; else fail "SIGTERM: exit status $?"; fi
 grep -q '"event":"drained"' "$tmp/esrp.log" && pass "drain logged" || fail "no drain log"
