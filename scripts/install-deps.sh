@@ -17,6 +17,8 @@ packages=(
   postgresql-15 postgresql-15-postgis-3 postgis postgresql-client-15
   # GIS tools (ogr2ogr prepares sample data; tests convert formats with it), XML checks
   gdal-bin libxml2-utils python3 curl
+  # test certificates for SIP over TLS and HTTPS
+  openssl
   # LoST server: XML; fuzzing (clang, libFuzzer); interop peers and load generator
   libpugixml-dev clang libclang-rt-14-dev kamailio kamailio-utils-modules sip-tester wrk baresip-core
 )
