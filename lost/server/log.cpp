@@ -74,30 +74,23 @@ Logger::~Logger() {
 }
 
 void Logger::write(std::string_view level, std::string_view event, std::initializer_list<LogField> fields) {
-  std::string line;
-  line.reserve(256);
-  line += "{\"ts\":\"";
-  line += now_iso();
-  line += "\",\"level\":\"";
-  line += level;
-  line += "\",\"event\":\"";
-  append_json_escaped(line, event);
-  line += '"';
+  std::string members;
+  members.reserve(192);
   for (const auto& f : fields) {
     if (f.value.empty()) continue;
-    line += ",\"";
-    line += f.key;
-    line += "\":";
+    if (!members.empty()) members += ',';
+    members += '"';
+    members += f.key;
+    members += "\":";
     if (f.quoted) {
-      line += '"';
-      append_json_escaped(line, f.value);
-      line += '"';
+      members += '"';
+      append_json_escaped(members, f.value);
+      members += '"';
     } else {
-      line += f.value;
+      members += f.value;
     }
   }
-  line += "}\n";
-  append(std::move(line));
+  write_json(level, event, members);
 }
 
 void Logger::write_json(std::string_view level, std::string_view event, std::string_view json_members) {
