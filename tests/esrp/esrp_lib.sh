@@ -48,8 +48,8 @@ start_esrp() {
   # Each run's log is kept (esrp.log.N) for a look after a failure; esrp.log is the current one.
   [ -f "$tmp/esrp.log" ] && mv "$tmp/esrp.log" "$tmp/esrp.log.$((esrp_starts++))"
   "$esrp_bin" --listen "127.0.0.1:$esrp_port" --http "127.0.0.1:$http_port" --lost "http://127.0.0.1:$lost_port/" \
-    --lost-timeout-ms 500 --held-timeout-ms 500 --call-log-db "dbname=$PGDATABASE" --spool-dir "$tmp/spool" \
-    --default-route "urn:service:sos sip:default@127.0.0.1:$default_port" --t1-ms 100 "$@" 2>>"$tmp/esrp.log" &
+    --lost-timeout-ms 2000 --held-timeout-ms 2000 --call-log-db "dbname=$PGDATABASE" --spool-dir "$tmp/spool" \
+    --default-route "urn:service:sos sip:default@127.0.0.1:$default_port" --t1-ms 250 "$@" 2>>"$tmp/esrp.log" &
   esrp_pid=$!
   pids+=($esrp_pid)
   for _ in $(seq 200); do grep -q '"event":"listening"' "$tmp/esrp.log" && return 0; sleep 0.05; done
@@ -75,3 +75,8 @@ caller() {
 received_call_id() { grep -m1 -i '^Call-ID:' "$tmp/$1.msg" | sed 's/^[^:]*: *//' | tr -d '\r'; }
 # One call's events from the call log, oldest first (kinds only).
 story_kinds() { psql -X -A -t -q -c "SELECT string_agg(kind, ' ' ORDER BY at, id) FROM esrp.call_event WHERE sip_call_id = '$1'"; }
+# log_has REGEX: the ESRP's log has (or gets within 5 s: it is flushed every 200 ms) a matching line.
+log_has() {
+  for _ in $(seq 100); do grep -q -- "$1" "$tmp/esrp.log" && return 0; sleep 0.05; done
+  return 1
+}
