@@ -90,6 +90,10 @@ struct Transport::Impl : std::enable_shared_from_this<Impl> {
   std::array<char, kMaxDatagram> datagram{};
   udp::endpoint datagram_from;
   std::map<Endpoint, std::shared_ptr<Connection>> connections;
+  // Where we are, asked once: the proxy reads them for every message (Via, Record-Route,
+  // loop checks) and getsockname(2) each time showed in profiles.
+  asio::ip::address bound_address;
+  std::uint16_t bound_port = 0, bound_tls_port = 0;
 
   Impl(asio::io_context& ctx, const std::string& address, std::uint16_t port, Receiver r, SendFailure f,
        std::optional<TlsConfig> tls, bool reuse_port)
@@ -127,6 +131,9 @@ struct Transport::Impl : std::enable_shared_from_this<Impl> {
     // TLS beside it: port + 1 (5061 beside 5060), or any free port when any was asked, since
     // port + 1 of an ephemeral port may well be taken.
     if (tls_config) set_up_tls(addr, any_port ? 0 : static_cast<std::uint16_t>(port + 1), reuse_port);
+    bound_address = udp_socket.local_endpoint().address();
+    bound_port = udp_socket.local_endpoint().port();
+    bound_tls_port = tls_config ? tls_acceptor.local_endpoint().port() : 0;
   }
 
   void set_up_tls(const asio::ip::address& addr, std::uint16_t default_port, bool reuse_port) {
@@ -331,10 +338,8 @@ Transport::Transport(asio::io_context& io, const std::string& address, std::uint
 Transport::~Transport() { impl_->stop(); }
 
 void Transport::send(const Endpoint& to, std::string bytes) { impl_->send(to, std::move(bytes)); }
-std::uint16_t Transport::port() const { return impl_->udp_socket.local_endpoint().port(); }
-std::uint16_t Transport::tls_port() const {
-  return impl_->tls_config ? impl_->tls_acceptor.local_endpoint().port() : 0;
-}
-asio::ip::address Transport::address() const { return impl_->udp_socket.local_endpoint().address(); }
+std::uint16_t Transport::port() const { return impl_->bound_port; }
+std::uint16_t Transport::tls_port() const { return impl_->bound_tls_port; }
+asio::ip::address Transport::address() const { return impl_->bound_address; }
 
 }  // namespace ng911::sip
