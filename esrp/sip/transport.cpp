@@ -67,6 +67,15 @@ constexpr std::size_t kMaxDatagram = 65535;
 constexpr std::size_t kMaxStreamBuffer = 256 * 1024;
 }  // namespace
 
+// SIP messages are whole and small: Nagle's algorithm would hold a BYE back behind the ACK
+// just sent on the same connection until the peer's delayed ACK (about 40 ms).
+namespace {
+void no_delay(tcp::socket& socket) {
+  boost::system::error_code ignored;
+  socket.set_option(tcp::no_delay(true), ignored);
+}
+}  // namespace
+
 struct Transport::Impl : std::enable_shared_from_this<Impl> {
   struct Connection : std::enable_shared_from_this<Connection> {
     tcp::socket socket;
@@ -174,6 +183,7 @@ struct Transport::Impl : std::enable_shared_from_this<Impl> {
       if (!ec) {
         auto remote = socket.remote_endpoint(ec);
         if (!ec) {
+          no_delay(socket);
           auto c = std::make_shared<Connection>(std::move(socket));
           c->tls = std::make_unique<ssl::stream<tcp::socket&>>(c->socket, *self->tls_server);
           c->peer = Endpoint{Protocol::tls, remote.address(), remote.port()};
@@ -209,6 +219,7 @@ struct Transport::Impl : std::enable_shared_from_this<Impl> {
       if (!ec) {
         auto remote = socket.remote_endpoint(ec);
         if (!ec) {
+          no_delay(socket);
           auto c = std::make_shared<Connection>(std::move(socket));
           c->peer = Endpoint{Protocol::tcp, remote.address(), remote.port()};
           c->connected = true;
@@ -303,6 +314,7 @@ struct Transport::Impl : std::enable_shared_from_this<Impl> {
     }
     c->socket.async_connect(tcp::endpoint(to.address, to.port), [self = shared_from_this(), c](boost::system::error_code ec) {
       if (ec) return self->close(c, "connect: " + ec.message(), true);
+      no_delay(c->socket);
       if (!c->tls) {
         c->connected = true;
         self->read(c);
