@@ -25,7 +25,7 @@ class Histogram {
 };
 
 struct EsrpMetrics {
-  std::map<std::string, std::uint64_t> calls;        // by outcome: answered, failed, cancelled, rejected, shed
+  std::map<std::string, std::uint64_t> calls;        // by outcome: answered, busy, cancelled, failed, shed
   std::map<std::string, std::uint64_t> requests;     // routed requests by method
   std::map<std::string, std::uint64_t> retargets;    // by reason
   std::map<std::string, std::uint64_t> locations;    // by source: value, reference, default

@@ -180,22 +180,14 @@ struct Transport::Impl : std::enable_shared_from_this<Impl> {
   void accept_tls() {
     tls_acceptor.async_accept([self = shared_from_this()](boost::system::error_code ec, tcp::socket socket) {
       if (ec == asio::error::operation_aborted) return;
-      if (!ec) {
-        auto remote = socket.remote_endpoint(ec);
-        if (!ec) {
-          no_delay(socket);
-          auto c = std::make_shared<Connection>(std::move(socket));
-          c->tls = std::make_unique<ssl::stream<tcp::socket&>>(c->socket, *self->tls_server);
-          c->peer = Endpoint{Protocol::tls, remote.address(), remote.port()};
-          c->owner = self;
-          self->connections[c->peer] = c;
-          c->tls->async_handshake(ssl::stream_base::server, [self, c](boost::system::error_code hec) {
-            if (hec) return self->close(c, "TLS handshake: " + hec.message(), false);
-            c->connected = true;
-            self->read(c);
-            self->write(c);
-          });
-        }
+      if (auto c = ec ? nullptr : self->adopt(std::move(socket), Protocol::tls)) {
+        c->tls = std::make_unique<ssl::stream<tcp::socket&>>(c->socket, *self->tls_server);
+        c->tls->async_handshake(ssl::stream_base::server, [self, c](boost::system::error_code hec) {
+          if (hec) return self->close(c, "TLS handshake: " + hec.message(), false);
+          c->connected = true;
+          self->read(c);
+          self->write(c);
+        });
       }
       self->accept_tls();
     });
@@ -213,20 +205,25 @@ struct Transport::Impl : std::enable_shared_from_this<Impl> {
                                   });
   }
 
+  // An accepted connection, registered under its peer; null when the peer already left.
+  std::shared_ptr<Connection> adopt(tcp::socket socket, Protocol protocol) {
+    boost::system::error_code ec;
+    auto remote = socket.remote_endpoint(ec);
+    if (ec) return nullptr;
+    no_delay(socket);
+    auto c = std::make_shared<Connection>(std::move(socket));
+    c->peer = Endpoint{protocol, remote.address(), remote.port()};
+    c->owner = weak_from_this();
+    connections[c->peer] = c;
+    return c;
+  }
+
   void accept() {
     acceptor.async_accept([self = shared_from_this()](boost::system::error_code ec, tcp::socket socket) {
       if (ec == asio::error::operation_aborted) return;
-      if (!ec) {
-        auto remote = socket.remote_endpoint(ec);
-        if (!ec) {
-          no_delay(socket);
-          auto c = std::make_shared<Connection>(std::move(socket));
-          c->peer = Endpoint{Protocol::tcp, remote.address(), remote.port()};
-          c->connected = true;
-          c->owner = self;
-          self->connections[c->peer] = c;
-          self->read(c);
-        }
+      if (auto c = ec ? nullptr : self->adopt(std::move(socket), Protocol::tcp)) {
+        c->connected = true;
+        self->read(c);
       }
       self->accept();
     });
