@@ -22,6 +22,12 @@ packages=(
   # LoST server: XML; fuzzing (clang, libFuzzer); interop peers and load generator
   libpugixml-dev clang libclang-rt-14-dev kamailio kamailio-utils-modules sip-tester wrk baresip-core
 )
+# Each part that needs more lists its packages in scripts/deps/PART.packages (# starts a comment).
+for list in "$NG911_ROOT"/scripts/deps/*.packages; do
+  [ -e "$list" ] || continue
+  read -r -a more <<< "$(sed -e 's/#.*//' "$list" | tr '\n' ' ')"
+  packages+=("${more[@]}")
+done
 command -v node >/dev/null 2>&1 || packages+=(nodejs)
 command -v npm >/dev/null 2>&1 || packages+=(npm)
 
@@ -42,8 +48,12 @@ if [ "${#missing[@]}" -gt 0 ]; then
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
-sample="$NG911_ROOT/scripts/sample-data"
-if [ ! -d "$sample/node_modules/us-atlas" ] || [ "$sample/package-lock.json" -nt "$sample/node_modules/.package-lock.json" ]; then
-  log "deps: installing npm packages for the sample data"
-  (cd "$sample" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
-fi
+# npm packages of each part that has a lockfile (sample data, the PSAP console), installed again
+# only when the lockfile changed.
+for dir in "$NG911_ROOT/scripts/sample-data" "$NG911_ROOT/psap-ui"; do
+  [ -f "$dir/package-lock.json" ] || continue
+  if [ ! -f "$dir/node_modules/.package-lock.json" ] || [ "$dir/package-lock.json" -nt "$dir/node_modules/.package-lock.json" ]; then
+    log "deps: installing npm packages in ${dir#"$NG911_ROOT"/}"
+    (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
+  fi
+done
