@@ -2,7 +2,6 @@
 
 #include <ctime>
 
-#include "http/server.h"
 
 namespace ng911::esrp {
 
@@ -19,7 +18,16 @@ std::chrono::system_clock::time_point expiry_of(const std::string& expires, std:
   return std::chrono::system_clock::from_time_t(timegm(&tm));
 }
 
-EcrfClient::EcrfClient(EcrfClientConfig config) : config_(std::move(config)) {}
+EcrfClient::EcrfClient(EcrfClientConfig config)
+    : config_(std::move(config)), pool_(http::ClientPoolOptions{.ca_file = config_.ca_file}) {}
+
+EcrfCounters EcrfClient::counters() const {
+  EcrfCounters c = counters_;
+  auto p = pool_.counters();
+  c.connections_opened = p.connects;
+  c.connections_reused = p.reuses;
+  return c;
+}
 
 boost::asio::awaitable<LostAnswer> EcrfClient::find_service(const PidfLocation& location, std::string service,
                                                             LostIds ids) {
@@ -35,7 +43,7 @@ boost::asio::awaitable<LostAnswer> EcrfClient::find_service(const PidfLocation& 
   }
   std::string request = find_service_request(location, service, ids);
   for (const auto& server : config_.servers) {
-    auto reply = co_await http::post(server, "application/lost+xml", request, config_.timeout, config_.ca_file);
+    auto reply = co_await pool_.post(server, "application/lost+xml", request, config_.timeout);
     if (!reply.ok || reply.status != 200) {
       ++counters_.server_failures;
       continue;  // next server

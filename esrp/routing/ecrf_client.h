@@ -2,6 +2,8 @@
 // The ESRP's ECRF client: findService over HTTP(S) to a list of LoST servers in order of
 // preference (the next one when a server fails or is slow), answers cached until their
 // `expires`. An answer it cannot get is an error the caller turns into the default route.
+// Connections to the servers are kept open between queries (a handshake per call would cost
+// more than the query). Use from one thread: the ESRP's SIP event loop.
 #include <chrono>
 #include <utility>  // boost/asio/awaitable.hpp in Boost 1.74 uses std::exchange without it
 #include <map>
@@ -10,6 +12,7 @@
 
 #include <boost/asio/awaitable.hpp>
 
+#include "http/client.h"
 #include "routing/lost_client.h"
 
 namespace ng911::esrp {
@@ -22,6 +25,7 @@ struct EcrfClientConfig {
 
 struct EcrfCounters {
   std::uint64_t queries = 0, cache_hits = 0, server_failures = 0, answers = 0, errors = 0;
+  std::uint64_t connections_opened = 0, connections_reused = 0;  // HTTP connections to the LoST servers
 };
 
 class EcrfClient {
@@ -34,7 +38,7 @@ class EcrfClient {
   boost::asio::awaitable<LostAnswer> find_service(const PidfLocation& location, std::string service,
                                                   LostIds ids = {});
 
-  const EcrfCounters& counters() const { return counters_; }
+  EcrfCounters counters() const;
   std::size_t cached() const { return cache_.size(); }
 
  private:
@@ -43,6 +47,7 @@ class EcrfClient {
     std::chrono::system_clock::time_point until;
   };
   EcrfClientConfig config_;
+  http::ClientPool pool_;
   std::map<std::string, Cached> cache_;  // key: service + location-info
   EcrfCounters counters_;
 };

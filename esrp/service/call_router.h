@@ -54,7 +54,7 @@ class CallRouter {
   void route(const sip::Message& request, std::function<void(sip::Routing)> done);
   // The proxy's observer: retargets, answers, final responses and call ends, logged per call.
   void observe(const sip::ProxyEvent& event);
-  const EcrfCounters& ecrf_counters() const { return ecrf_.counters(); }
+  EcrfCounters ecrf_counters() const { return ecrf_.counters(); }
 
  private:
   struct CallIds {

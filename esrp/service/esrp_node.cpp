@@ -40,10 +40,12 @@ void render(std::string& out, const EsrpMetrics& m, const sip::StatefulProxy& pr
   write_counter(out, "ng911_esrp_sip_total", "SIP proxy events.", "event", sip);
   write_gauge(out, "ng911_esrp_pending_requests", "Requests awaiting their final answer.", double(proxy.pending()));
   write_gauge(out, "ng911_esrp_transactions", "SIP transactions held.", double(proxy.transactions()));
-  const auto& e = router.ecrf_counters();
+  const auto e = router.ecrf_counters();
   write_counter(out, "ng911_esrp_ecrf_total", "ECRF client events.", "event",
                 {{"queries", e.queries}, {"cache_hits", e.cache_hits}, {"server_failures", e.server_failures},
                  {"answers", e.answers}, {"errors", e.errors}});
+  write_counter(out, "ng911_esrp_lost_connections_total", "HTTP connections to the LoST servers: opened, or reused (keep-alive).",
+                "event", {{"opened", e.connections_opened}, {"reused", e.connections_reused}});
   if (queues) {
     out += "# HELP ng911_esrp_queue_state PSAP queue state (emergency-QueueState): 1 for the current state.\n"
            "# TYPE ng911_esrp_queue_state gauge\n";

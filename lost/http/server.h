@@ -15,6 +15,8 @@
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/io_context.hpp>
 
+#include "http/client.h"  // the client half, for users that include only this header
+
 namespace ng911::http {
 
 struct Request {
@@ -76,25 +78,5 @@ class Server {
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };
-
-// A parsed http(s) URI for outgoing requests.
-struct Uri {
-  bool tls = false;
-  std::string host, port, target;
-};
-std::optional<Uri> parse_uri(const std::string& uri);
-
-struct ClientResult {
-  bool ok = false;       // a response arrived
-  bool timed_out = false;
-  unsigned status = 0;
-  std::string content_type, body, error;
-};
-
-// POSTs body to uri on the calling coroutine's executor, giving up after `timeout`. https
-// peers must present a certificate for their host name from a CA in ca_file (empty: the
-// system's trust store).
-boost::asio::awaitable<ClientResult> post(const std::string& uri, const std::string& content_type, std::string body,
-                                          std::chrono::milliseconds timeout, std::string ca_file = {});
 
 }  // namespace ng911::http

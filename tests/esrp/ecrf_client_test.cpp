@@ -40,7 +40,8 @@ struct LostServer {
   std::atomic<int> requests{0};
   std::unique_ptr<http::Server> server;
   std::thread thread;
-  explicit LostServer(std::string expires) : ecrf([&] {
+  explicit LostServer(std::string expires, std::chrono::milliseconds idle_timeout = std::chrono::seconds(60))
+      : ecrf([&] {
     ecrf::EcrfConfig c;
     c.expires = std::move(expires);
     return c;
@@ -48,6 +49,7 @@ struct LostServer {
     http::ServerOptions o;
     o.port = 0;
     o.threads = 1;
+    o.idle_timeout = idle_timeout;
     server = std::make_unique<http::Server>(o, [this](http::Request& r) -> boost::asio::awaitable<http::Response> {
       ++requests;
       ecrf::QueryOutcome outcome;
@@ -75,10 +77,18 @@ PidfLocation point(double lat, double lon) {
   return l;
 }
 
-LostAnswer ask(EcrfClient& client, const PidfLocation& where) {
-  boost::asio::io_context io;
+// One io_context per client, as in the ESRP: its pooled connections belong to it.
+struct Client {
+  boost::asio::io_context io;  // outlives the client's connections
+  EcrfClient ecrf;
+  explicit Client(EcrfClientConfig c) : ecrf(std::move(c)) {}
+};
+
+LostAnswer ask(Client& client, const PidfLocation& where) {
+  auto& io = client.io;
+  io.restart();
   LostAnswer out;
-  boost::asio::co_spawn(io, client.find_service(where, "urn:service:sos"), [&](std::exception_ptr e, LostAnswer a) {
+  boost::asio::co_spawn(io, client.ecrf.find_service(where, "urn:service:sos"), [&](std::exception_ptr e, LostAnswer a) {
     if (e) std::rethrow_exception(e);
     out = std::move(a);
   });
@@ -102,28 +112,28 @@ BOOST_AUTO_TEST_CASE(fails_over_past_dead_and_silent_servers) {
   boost::asio::io_context silent_io;
   boost::asio::ip::tcp::acceptor silent(silent_io, {boost::asio::ip::make_address("127.0.0.1"), 0});
   std::string silent_url = "http://127.0.0.1:" + std::to_string(silent.local_endpoint().port()) + "/";
-  EcrfClient client({{dead_url(), silent_url, good.url()}, std::chrono::milliseconds(300), ""});
+  Client client({{dead_url(), silent_url, good.url()}, std::chrono::milliseconds(300), ""});
   auto started = std::chrono::steady_clock::now();
   LostAnswer a = ask(client, point(30.5, -97.5));
   auto took = std::chrono::steady_clock::now() - started;
   BOOST_TEST_REQUIRE(a.mapping.has_value(), a.error + " " + a.message);
   BOOST_TEST(a.mapping->uris.front() == "sip:psap-1@127.0.0.1:5070");
-  BOOST_TEST(client.counters().server_failures == 2u);
+  BOOST_TEST(client.ecrf.counters().server_failures == 2u);
   BOOST_TEST(took < std::chrono::seconds(3));  // the silent one costs its timeout, no more
 }
 
 BOOST_AUTO_TEST_CASE(caches_until_expires) {
   LostServer server("3600");
-  EcrfClient client({{server.url()}, std::chrono::milliseconds(1000), ""});
+  Client client({{server.url()}, std::chrono::milliseconds(1000), ""});
   BOOST_TEST(ask(client, point(30.5, -97.5)).mapping.has_value());
   BOOST_TEST(ask(client, point(30.5, -97.5)).mapping.has_value());
   BOOST_TEST(server.requests.load() == 1);
-  BOOST_TEST(client.counters().cache_hits == 1u);
+  BOOST_TEST(client.ecrf.counters().cache_hits == 1u);
   BOOST_TEST(ask(client, point(30.6, -97.5)).mapping.has_value());  // another place: asked
   BOOST_TEST(server.requests.load() == 2);
 
   LostServer no_cache("NO-CACHE");
-  EcrfClient fresh({{no_cache.url()}, std::chrono::milliseconds(1000), ""});
+  Client fresh({{no_cache.url()}, std::chrono::milliseconds(1000), ""});
   ask(fresh, point(30.5, -97.5));
   ask(fresh, point(30.5, -97.5));
   BOOST_TEST(no_cache.requests.load() == 2);
@@ -131,16 +141,41 @@ BOOST_AUTO_TEST_CASE(caches_until_expires) {
 
 BOOST_AUTO_TEST_CASE(errors_and_unreachable) {
   LostServer server("3600");
-  EcrfClient client({{server.url()}, std::chrono::milliseconds(1000), ""});
+  Client client({{server.url()}, std::chrono::milliseconds(1000), ""});
   LostAnswer outside = ask(client, point(40, -100));
   BOOST_TEST(!outside.mapping.has_value());
   BOOST_TEST(outside.error == "notFound");
-  EcrfClient nobody({{dead_url()}, std::chrono::milliseconds(300), ""});
+  Client nobody({{dead_url()}, std::chrono::milliseconds(300), ""});
   BOOST_TEST(ask(nobody, point(30.5, -97.5)).error == "unreachable");
   auto now = std::chrono::system_clock::now();
   BOOST_TEST((expiry_of("NO-CACHE", now) == now));
   BOOST_TEST((expiry_of("2030-01-01T00:00:00Z", now) > now));
   BOOST_TEST((expiry_of("soon", now) == now));
+}
+
+// A busy ESRP must not pay a TCP handshake per call: queries share one kept-alive connection,
+// and one the server closed while idle is replaced without the query failing.
+BOOST_AUTO_TEST_CASE(keeps_connections_to_the_server_open) {
+  LostServer server("NO-CACHE");
+  Client client({{server.url()}, std::chrono::milliseconds(1000), ""});
+  for (int i = 0; i < 5; ++i) BOOST_TEST(ask(client, point(30.1 + 0.1 * i, -97.5)).mapping.has_value());
+  BOOST_TEST(server.requests.load() == 5);
+  BOOST_TEST(server.server->counters().accepted.load() == 1u);
+  auto c = client.ecrf.counters();
+  BOOST_TEST(c.connections_opened == 1u);
+  BOOST_TEST(c.connections_reused == 4u);
+
+  LostServer impatient("NO-CACHE", std::chrono::milliseconds(100));
+  Client second({{impatient.url()}, std::chrono::milliseconds(1000), ""});
+  BOOST_TEST(ask(second, point(30.5, -97.5)).mapping.has_value());
+  // Wait (bounded) until the server has closed the idle connection.
+  for (int i = 0; i < 100 && impatient.server->counters().open_connections.load() > 0; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  BOOST_TEST_REQUIRE(impatient.server->counters().open_connections.load() == 0);
+  LostAnswer again = ask(second, point(30.5, -97.5));
+  BOOST_TEST(again.mapping.has_value(), again.error + " " + again.message);
+  BOOST_TEST(impatient.server->counters().accepted.load() == 2u);
+  BOOST_TEST(second.ecrf.counters().server_failures == 0u);
 }
 
 BOOST_AUTO_TEST_SUITE_END()
