@@ -50,6 +50,10 @@
 #   --only NAME              run only ng911-esrp or only kamailio
 #   --esrp-args "..."        more ng911-esrp options (e.g. "--call-log-db off" to leave the call log out)
 #   --perf S                 profile ng911-esrp for S seconds (perf record -g) at its best rate
+#   --esrp-wrapper "CMD"     run ng911-esrp under CMD, e.g. "valgrind --tool=callgrind
+#                            --callgrind-out-file=/tmp/cg.%p" to count instructions per call (two
+#                            low rates give two call counts: the difference per call is the cost
+#                            of a call without the start-up; see scripts/bench/esrp/README.md)
 #   --seed N                 seed of the random positions (default 42)
 #   --db NAME                scratch database (default ng911_bench_esrp; dropped at the end)
 #   --build                  build the three binaries first (incremental, in $NG911_BUILD)
@@ -66,7 +70,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
 here="$NG911_ROOT/scripts/bench/esrp"
 
 rates="500 750 1000 1250 1500 2000 2500 2800 3200 4000" calls=20000 step_seconds=8 points="" psaps=2
-psap_transport=tcp kam_children=8 kam_tcp_children=4 kam_shm=512 only="" perf_seconds=0 seed=42 esrp_args=""
+psap_transport=tcp kam_children=8 kam_tcp_children=4 kam_shm=512 only="" perf_seconds=0 seed=42 esrp_args="" esrp_wrapper=""
 db=ng911_bench_esrp build=0 keep_tmp=0
 # NG911_BENCH_ESRP_TRACE=1 (with --keep-tmp and few calls): SIPp message traces, for debugging.
 trace="${NG911_BENCH_ESRP_TRACE:-}"
@@ -84,6 +88,7 @@ while [ $# -gt 0 ]; do
     --kamailio-shm-mb) kam_shm="${2:?}"; shift 2 ;;
     --only) only="${2:?}"; shift 2 ;;
     --esrp-args) esrp_args="${2:?}"; shift 2 ;;
+    --esrp-wrapper) esrp_wrapper="${2:?}"; shift 2 ;;
     --perf) perf_seconds="${2:?}"; shift 2 ;;
     --seed) seed="${2:?}"; shift 2 ;;
     --db) db="${2:?}"; shift 2 ;;
@@ -306,7 +311,7 @@ PY
 log "bench: publishing all US counties into $db, each county's PSAP one of the $psaps queues"
 "$gis_bin" load --db "$conninfo" --layer PsapPolygon --tolerance-m2 400000 --max-lines 0 "$tmp/counties-bench.geojson" \
   >"$tmp/gis-load.out" 2>"$tmp/gis-load.err" \
-  || { tail -20 "$tmp/gis-load.err" "$tmp/gis-load.out" >&2; die "bench: ng911-gis load failed (above)"; }
+  || { tail -n 20 "$tmp/gis-load.err" "$tmp/gis-load.out" >&2; die "bench: ng911-gis load failed (above)"; }
 rm -f "$tmp/counties-bench.geojson"
 boundaries="$(psql_db -tAc "SELECT count(*) FROM gis.current_service_boundary")"
 log "bench: published $boundaries boundaries"
@@ -366,7 +371,9 @@ esrp_cmd=(--lost "$lost_url")
 esrp_cmd+=($esrp_args)
 esrp_port="" esrp_http=""
 start_esrp() {  # ng911-esrp | kamailio; sets esrp_port and esrp_pid or kam_pid
-  local log_file="$tmp/$1.log" deadline=$((SECONDS + 30))
+  local start_limit=30
+  [ -z "$esrp_wrapper" ] || start_limit=120  # under valgrind, start-up is slow
+  local log_file="$tmp/$1.log" deadline=$((SECONDS + start_limit))
   : >"$log_file"
   if [ "$1" = ng911-esrp ]; then
     local try
@@ -375,10 +382,11 @@ start_esrp() {  # ng911-esrp | kamailio; sets esrp_port and esrp_pid or kam_pid
     # clear of the thousands of client sockets in TIME-WAIT a step leaves); the ESRP may still
     # find an address taken at start ("Address already in use"): a few tries.
     for try in $(seq 10); do
-      "$esrp_bin" --listen "127.0.0.1:$(free_port)" "${esrp_cmd[@]}" </dev/null >/dev/null 2>"$log_file" &
+      # shellcheck disable=SC2086  # the wrapper is a command line, split into words on purpose
+      $esrp_wrapper "$esrp_bin" --listen "127.0.0.1:$(free_port)" "${esrp_cmd[@]}" </dev/null >/dev/null 2>"$log_file" &
       esrp_pid=$!
       while [ -z "$esrp_port" ] && alive "$esrp_pid"; do
-        [ "$SECONDS" -lt "$deadline" ] || die "bench: ng911-esrp not listening after 30 s"
+        [ "$SECONDS" -lt "$deadline" ] || die "bench: ng911-esrp not listening after $start_limit s"
         esrp_port="$(grep -m1 -o '"event":"listening".*"port":[0-9]*' "$log_file" | grep -o '[0-9]*$')" || true
         [ -n "$esrp_port" ] || sleep 0.05
       done

@@ -344,14 +344,16 @@ BOOST_AUTO_TEST_CASE(awkward_events_are_kept_not_lost) {
     add("", "e@x", "{}");
     add("location", "f@x", R"({"pidf":")" + std::string(300 * 1024, 'x') + R"("})");
     add("route", "g@x", "");
+    add("route", "h\xc0\xaf@x", R"({"ok":true})");                 // overlong UTF-8 in a field
+    add("route", "i@x", " {\"a\":\"tab\\tand \\u0001\", \"n\": [1, 2.5]}");  // clean, copied as it is
     BOOST_TEST(log.flush());
     BOOST_TEST(log.counters().rejected == 0u);
-    BOOST_TEST(log.counters().written == 7u);
+    BOOST_TEST(log.counters().written == 9u);
   }
   pqxx::connection conn(db.conninfo());
   pqxx::read_transaction tx(conn);
   auto rows = tx.exec("SELECT sip_call_id, kind, detail, at FROM esrp.call_event ORDER BY id");
-  BOOST_REQUIRE_EQUAL(rows.size(), 7u);
+  BOOST_REQUIRE_EQUAL(rows.size(), 9u);
   BOOST_TEST(rows[0][2].as<std::string>() == R"({"unparsed_detail": "not json {"})");
   BOOST_TEST(rows[1][2].as<std::string>() == R"({"unparsed_detail": "[1, 2]"})");
   BOOST_TEST(rows[2][0].as<std::string>() == "c\xEF\xBF\xBD@x");
@@ -360,6 +362,10 @@ BOOST_AUTO_TEST_CASE(awkward_events_are_kept_not_lost) {
   BOOST_TEST(rows[4][1].as<std::string>() == "unspecified");
   BOOST_TEST(rows[5][2].as<std::string>().starts_with(R"({"detail_too_large_bytes": )"));
   BOOST_TEST(rows[6][2].as<std::string>() == "{}");
+  BOOST_TEST(rows[7][0].as<std::string>().find("\xc0") == std::string::npos);
+  BOOST_TEST(rows[7][2].as<std::string>() == R"({"ok": true})");
+  BOOST_TEST(rows[8][0].as<std::string>() == "i@x");
+  BOOST_TEST(rows[8][2].as<std::string>() == R"({"a": "tab\tand \u0001", "n": [1, 2.5]})");
   auto stamped = tx.exec1("SELECT extract(epoch FROM at)::float8 FROM esrp.call_event ORDER BY id LIMIT 1")[0].as<double>();
   double t0 = std::chrono::duration<double>(before.time_since_epoch()).count();
   BOOST_TEST(stamped >= t0 - 0.001);
