@@ -26,6 +26,7 @@
 #include <nlohmann/json.hpp>
 #include <pqxx/pqxx>
 
+#include "calllog/json_check.h"
 #include "server/log.h"
 
 namespace ng911::esrp {
@@ -150,30 +151,6 @@ void scrub_json(json& j) {
   }
 }
 
-// RFC 3629's table, so that a record the fast path writes is one PostgreSQL accepts.
-bool valid_utf8(std::string_view s) {
-  for (std::size_t i = 0; i < s.size();) {
-    auto c = static_cast<unsigned char>(s[i]);
-    if (c < 0x80) {
-      ++i;
-      continue;
-    }
-    std::size_t more = 0;
-    unsigned char lo = 0x80, hi = 0xBF;  // the second byte's range
-    if (c >= 0xC2 && c <= 0xDF) more = 1;
-    else if (c >= 0xE0 && c <= 0xEF) more = 2, lo = c == 0xE0 ? 0xA0 : 0x80, hi = c == 0xED ? 0x9F : 0xBF;
-    else if (c >= 0xF0 && c <= 0xF4) more = 3, lo = c == 0xF0 ? 0x90 : 0x80, hi = c == 0xF4 ? 0x8F : 0xBF;
-    else return false;
-    if (s.size() - i - 1 < more) return false;
-    for (std::size_t k = 1; k <= more; ++k) {
-      auto b = static_cast<unsigned char>(s[i + k]);
-      if (k == 1 ? (b < lo || b > hi) : (b & 0xC0) != 0x80) return false;
-    }
-    i += more + 1;
-  }
-  return true;
-}
-
 std::string dump(const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace); }
 
 // libpq waits for ever on an unanswering host by default; the destructor must not.
@@ -284,7 +261,7 @@ struct CallLog::Impl {
   void start();
   std::string encode(CallEvent& event);
   std::optional<std::string> encode_verbatim(const CallEvent& event, const std::string& uid) const;
-  void spool_write(std::string line);
+  void spool_write(std::vector<std::string> lines);  // one write(2) for them all
   bool open_segment_locked(std::uint64_t n, SteadyClock::time_point now);
   void writer_loop();
   bool drain(SteadyClock::time_point deadline, SteadyClock::time_point& last_sync);
@@ -386,16 +363,12 @@ std::string CallLog::Impl::encode(CallEvent& event) {
 // are, without building a JSON tree only to print it again (that cost more than routing the call).
 std::optional<std::string> CallLog::Impl::encode_verbatim(const CallEvent& event, const std::string& uid) const {
   std::string_view detail = event.detail_json;
-  while (!detail.empty() && (detail.front() == ' ' || detail.front() == '\n')) detail.remove_prefix(1);
-  if (detail.empty() || detail.front() != '{' || detail.size() > kMaxRecordBytes / 2) return std::nullopt;
-  // PostgreSQL's jsonb refuses an escaped U+0000; the tree path replaces it.
-  if (detail.find("\\u0000") != std::string_view::npos) return std::nullopt;
+  if (detail.size() > kMaxRecordBytes / 2) return std::nullopt;
   for (std::string_view field : {std::string_view(event.kind), std::string_view(event.sip_call_id),
                                  std::string_view(event.emergency_call_id), std::string_view(event.incident_id),
                                  std::string_view(config.esrp_id)})
     if (!valid_utf8(field)) return std::nullopt;
-  // accept() checks the syntax and the UTF-8 of every string, and builds nothing.
-  if (!json::accept(detail)) return std::nullopt;
+  if (!is_clean_json_object(detail)) return std::nullopt;
   std::string line;
   line.reserve(detail.size() + 256);
   auto add = [&line](std::string_view key, std::string_view value) {
@@ -430,39 +403,53 @@ bool CallLog::Impl::open_segment_locked(std::uint64_t n, SteadyClock::time_point
   return true;
 }
 
-void CallLog::Impl::spool_write(std::string line) {
+void CallLog::Impl::spool_write(std::vector<std::string> lines) {
   std::lock_guard lock(spool_mutex);
   auto now = SteadyClock::now();
   if (!segment_fd && now >= spool_retry_at) open_segment_locked(spool_end.segment + 1, now);
   if (segment_fd) {
-    ssize_t n = ::write(segment_fd.get(), line.data(), line.size());
-    if (n == static_cast<ssize_t>(line.size())) {
-      spool_end.offset += line.size();
+    std::string joined;
+    const std::string* out = &lines.front();
+    if (lines.size() > 1) {
+      std::size_t total = 0;
+      for (const auto& l : lines) total += l.size();
+      joined.reserve(total);
+      for (const auto& l : lines) joined += l;
+      out = &joined;
+    }
+    ssize_t n = ::write(segment_fd.get(), out->data(), out->size());
+    if (n == static_cast<ssize_t>(out->size())) {
+      spool_end.offset += out->size();
       spool_dirty = true;
-      ++spooled_pending;
-      if (++unread == config.batch) wake_writer.notify_one();
+      spooled_pending += lines.size();
+      const bool wake = unread < config.batch && unread + lines.size() >= config.batch;
+      unread += lines.size();
+      if (wake) wake_writer.notify_one();
       if (spool_end.offset >= config.segment_bytes) {
         closed_segments.push_back(std::move(segment_fd));
         open_segment_locked(spool_end.segment + 1, now);
       }
       return;
     }
-    // Disk full, I/O error or a file size limit, perhaps after part of the record: the segment
-    // ends here (a part without its newline is a torn tail the reader skips), and this record
-    // goes to memory rather than nowhere.
+    // Disk full, I/O error or a file size limit, perhaps after part of the records: the segment
+    // ends here (a part without its newline is a torn tail the reader skips; whole records
+    // before it are read and may come again from memory: event_uid absorbs the repeat), and
+    // these records go to memory rather than nowhere.
     closed_segments.push_back(std::move(segment_fd));
     spool_retry_at = now + kSpoolRetry;
   }
-  if (memory.size() >= config.memory_backlog) {
-    ++dropped;
-    return;
+  for (auto& line : lines) {
+    if (memory.size() >= config.memory_backlog) {
+      ++dropped;
+      continue;
+    }
+    line.pop_back();
+    memory.push_back(std::move(line));
+    ++memory_enqueued;
+    ++spool_failures;
+    ++memory_pending;
+    ++unread;
   }
-  line.pop_back();
-  memory.push_back(std::move(line));
-  ++memory_enqueued;
-  ++spool_failures;
-  ++memory_pending;
-  ++unread;
 }
 
 void CallLog::Impl::sync_spool() {
@@ -789,7 +776,18 @@ CallLog::~CallLog() { impl_->shut_down(); }
 
 void CallLog::append(CallEvent event) {
   ++impl_->appended;
-  impl_->spool_write(impl_->encode(event));
+  std::vector<std::string> lines;
+  lines.push_back(impl_->encode(event));
+  impl_->spool_write(std::move(lines));
+}
+
+void CallLog::append(std::vector<CallEvent> events) {
+  if (events.empty()) return;
+  impl_->appended += events.size();
+  std::vector<std::string> lines;
+  lines.reserve(events.size());
+  for (auto& e : events) lines.push_back(impl_->encode(e));
+  impl_->spool_write(std::move(lines));
 }
 
 bool CallLog::flush() {

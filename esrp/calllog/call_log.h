@@ -17,6 +17,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 namespace ng911::esrp {
 
@@ -73,6 +74,9 @@ class CallLog {
   // Thread-safe; returns once the event is in the spool (one write(2)), never waits for the
   // database.
   void append(CallEvent event);
+  // Several events of one moment (a call's start, its location and its LoST query) with one
+  // write(2): the ESRP's event loop pays a system call per write, not per event.
+  void append(std::vector<CallEvent> events);
   // Waits until every event appended before the call is in PostgreSQL (true), or until an
   // attempt to reach PostgreSQL failed (false: the events wait in the spool).
   bool flush();

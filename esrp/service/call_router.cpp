@@ -137,13 +137,27 @@ CallRouter::CallRouter(boost::asio::io_context& io, CallRouterConfig config,
       last_sweep_(Clock::now()) {}
 
 void CallRouter::record(std::string_view kind, const std::string& sip_call_id, const CallIds& ids,
-                        std::string detail_json) {
+                        std::string detail_json, PendingEvents* pending) {
   if (sinks_.log)
     sinks_.log(kind, "\"call_id\":" + jstr(sip_call_id) + ",\"incident_id\":" + jstr(ids.incident_id) + "," +
                          detail_json.substr(1, detail_json.size() - 2));
-  if (sinks_.call_log)
-    sinks_.call_log->append(CallEvent{std::string(kind), sip_call_id, ids.emergency_call_id, ids.incident_id,
-                                      std::move(detail_json), std::chrono::system_clock::now()});
+  if (!sinks_.call_log) return;
+  CallEvent e{std::string(kind), sip_call_id, ids.emergency_call_id, ids.incident_id, std::move(detail_json),
+              std::chrono::system_clock::now()};
+  if (pending) pending->add(std::move(e));
+  else sinks_.call_log->append(std::move(e));
+}
+
+void CallRouter::PendingEvents::flush() {
+  if (log_ && !events_.empty()) log_->append(std::exchange(events_, {}));
+}
+
+CallRouter::PendingEvents::~PendingEvents() {
+  try {
+    flush();
+  } catch (...) {
+    // A destructor must not throw; append() only throws when out of memory.
+  }
 }
 
 void CallRouter::route(const sip::Message& request, std::function<void(sip::Routing)> done) {
@@ -202,11 +216,13 @@ boost::asio::awaitable<void> CallRouter::decide(std::shared_ptr<const sip::Messa
   }
   calls_[sip_call_id] = ids;
   forget_old_calls();
+  PendingEvents pending(sinks_.call_log);
   auto source = source_of(m);
   record("call_start", sip_call_id, ids,
          "{\"method\":" + jstr(method) + ",\"service\":" + jstr(service) + ",\"from\":" +
              jstr(m.value(sip::HeaderId::from)) + ",\"source\":" + jstr(source.to_string()) +
-             ",\"emergency\":" + (emergency ? "true" : "false") + "}");
+             ",\"emergency\":" + (emergency ? "true" : "false") + "}",
+         &pending);
 
   // The caller's location: by value, else by reference (HELD), else the default location.
   CallLocation where = location_of(m);
@@ -220,6 +236,7 @@ boost::asio::awaitable<void> CallRouter::decide(std::shared_ptr<const sip::Messa
         continue;
       }
       auto t = Clock::now();
+      pending.flush();
       HeldResult held = co_await dereference(ref, config_.held);
       if (sinks_.metrics) {
         sinks_.metrics->held_latency.observe(Clock::now() - t);
@@ -228,7 +245,8 @@ boost::asio::awaitable<void> CallRouter::decide(std::shared_ptr<const sip::Messa
       record("held_dereference", sip_call_id, ids,
              "{\"uri\":" + jstr(ref) + ",\"result\":" + jstr(held.location ? "location" : held.error) +
                  ",\"problems\":" + json_list(held.problems) + ",\"ms\":" +
-                 std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - t).count()) + "}");
+                 std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - t).count()) + "}",
+             &pending);
       if (held.location) {
         location = held.location;
         location_source = "reference";
@@ -256,7 +274,8 @@ boost::asio::awaitable<void> CallRouter::decide(std::shared_ptr<const sip::Messa
              jstr(location ? location->profile : "") + ",\"method\":" + jstr(location ? location->method : "") +
              (point ? ",\"lat\":" + std::to_string(point->first) + ",\"lon\":" + std::to_string(point->second) : "") +
              ",\"default_inserted\":" + (used_default ? "true" : "false") + ",\"problems\":" + json_list(problems) +
-             "}");
+             "}",
+         &pending);
 
   // The origination rule set.
   auto policy = policies_ ? policies_->current() : nullptr;
@@ -288,9 +307,11 @@ boost::asio::awaitable<void> CallRouter::decide(std::shared_ptr<const sip::Messa
   auto apply = [&](const policy::Decision& d, const std::string& rule_set) {
     for (const auto& id : d.matched) matched.push_back(id);
     for (const auto& line : d.log)
-      record("policy_log", sip_call_id, ids, "{\"rule_set\":" + jstr(rule_set) + ",\"message\":" + jstr(line) + "}");
+      record("policy_log", sip_call_id, ids, "{\"rule_set\":" + jstr(rule_set) + ",\"message\":" + jstr(line) + "}",
+             &pending);
     for (const auto& n : d.notify) {
-      record("notify", sip_call_id, ids, "{\"target\":" + jstr(n.target) + ",\"message\":" + jstr(n.message) + "}");
+      record("notify", sip_call_id, ids, "{\"target\":" + jstr(n.target) + ",\"message\":" + jstr(n.message) + "}",
+             &pending);
       if (sinks_.notify) sinks_.notify(n.target, n.message + " (call " + ids.emergency_call_id + ")");
     }
     for (const auto& a : d.routes) {
@@ -305,7 +326,9 @@ boost::asio::awaitable<void> CallRouter::decide(std::shared_ptr<const sip::Messa
   if (candidates.empty() && location) {
     LostIds lost_ids{ids.emergency_call_id, ids.incident_id};
     auto t = Clock::now();
-    record("lost_query", sip_call_id, ids, "{\"service\":" + jstr(service) + ",\"profile\":" + jstr(location->profile) + "}");
+    record("lost_query", sip_call_id, ids, "{\"service\":" + jstr(service) + ",\"profile\":" + jstr(location->profile) + "}",
+           &pending);
+    pending.flush();
     LostAnswer answer;
     try {
       answer = co_await ecrf_.find_service(*location, service, lost_ids);
@@ -324,7 +347,8 @@ boost::asio::awaitable<void> CallRouter::decide(std::shared_ptr<const sip::Messa
                json_list(answer.mapping ? answer.mapping->uris : std::vector<std::string>{}) + ",\"display_name\":" +
                jstr(answer.mapping ? answer.mapping->display_name : "") + ",\"source_id\":" +
                jstr(answer.mapping ? answer.mapping->source_id : "") + ",\"ms\":" +
-               std::to_string(std::chrono::duration<double, std::milli>(took).count()) + "}");
+               std::to_string(std::chrono::duration<double, std::milli>(took).count()) + "}",
+           &pending);
     if (answer.mapping) {
       for (const auto& uri : answer.mapping->uris) {
         // The queue's own rule set may send the call elsewhere (full, closed, ...).
@@ -384,7 +408,9 @@ boost::asio::awaitable<void> CallRouter::decide(std::shared_ptr<const sip::Messa
              ",\"ecrf\":" + jstr(ecrf_result) + ",\"rules\":" + json_list(matched) + ",\"targets\":" + targets_json +
              ",\"reject\":" + std::to_string(r.reject_status) + ",\"problems\":" + json_list(problems) +
              ",\"policy_version\":" + jstr(policy ? policy->version() : "") + ",\"ms\":" +
-             std::to_string(std::chrono::duration<double, std::milli>(took).count()) + "}");
+             std::to_string(std::chrono::duration<double, std::milli>(took).count()) + "}",
+         &pending);
+  pending.flush();  // logged before the call moves on
   done(std::move(r));
 }
 

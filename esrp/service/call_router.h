@@ -64,7 +64,24 @@ class CallRouter {
   };
   boost::asio::awaitable<void> decide(std::shared_ptr<const sip::Message> request,
                                       std::function<void(sip::Routing)> done);
-  void record(std::string_view kind, const std::string& sip_call_id, const CallIds& ids, std::string detail_json);
+  // Events of one moment of a call, appended to the call log with one write when the routing
+  // decision waits (HELD, LoST) or ends, or when it is dropped (an exception).
+  class PendingEvents {
+   public:
+    explicit PendingEvents(CallLog* log) : log_(log) {}
+    ~PendingEvents();
+    PendingEvents(const PendingEvents&) = delete;
+    PendingEvents& operator=(const PendingEvents&) = delete;
+    void add(CallEvent e) { events_.push_back(std::move(e)); }
+    void flush();
+
+   private:
+    CallLog* log_;
+    std::vector<CallEvent> events_;
+  };
+  // Into `pending` when given, else straight into the call log.
+  void record(std::string_view kind, const std::string& sip_call_id, const CallIds& ids, std::string detail_json,
+              PendingEvents* pending = nullptr);
   void forget_old_calls();
 
   boost::asio::io_context& io_;
