@@ -1,0 +1,69 @@
+#pragma once
+// The backends (ESRP nodes) behind the XDP program and the Maglev table they share: each change
+// (add, remove, weight, drain, health) recomputes the table in user space and writes only the
+// slots that changed, so the kernel never sees a half-written table.
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "dataplane/packets.h"
+#include "dataplane/xdp.h"
+
+namespace ng911::dataplane {
+
+// "ADDRESS:PORT[,weight=W][,mac=MAC][,dev=IFNAME]" (IPv6 in brackets; port 5060 if left out).
+// Without mac/dev, the IPv4 neighbour table gives them once the backend answers.
+struct BackendSpec {
+  std::string address;
+  std::uint16_t port = 5060;
+  std::uint32_t weight = 1;
+  std::optional<Mac> mac;
+  std::string device;
+  std::string name() const;  // "ADDRESS:PORT", "[ADDRESS]:PORT" for IPv6
+};
+BackendSpec parse_backend(std::string_view text);  // throws std::invalid_argument
+
+struct Backend {
+  BackendSpec spec;
+  std::uint32_t index = 0;  // in the backends map
+  bool healthy = false;     // answered OPTIONS within the dead-after time
+  bool drained = false;     // takes no new calls; still checked
+  std::optional<Mac> mac;   // resolved link: where frames go
+  int ifindex = 0;
+  Mac src_mac{};
+  bool in_table() const { return healthy && !drained && spec.weight > 0 && mac && ifindex > 0; }
+};
+
+class BackendPool {
+ public:
+  explicit BackendPool(DataplaneMaps& maps) : maps_(maps) {}
+
+  // Each throws std::invalid_argument with a message for the operator (unknown, duplicate, full).
+  const Backend& add(const BackendSpec& spec);
+  void remove(const std::string& name);
+  void set_weight(const std::string& name, std::uint32_t weight);
+  void set_drained(const std::string& name, bool drained);
+  // Health and link state from the checker; true when the backend's state changed.
+  bool set_healthy(const std::string& name, bool healthy);
+  void set_link(const std::string& name, const Mac& mac, int ifindex, const Mac& src_mac);
+
+  // Recomputes the table and writes what changed; returns the number of slots written.
+  std::size_t apply();
+
+  const std::map<std::string, Backend>& backends() const { return backends_; }
+  Backend& at(const std::string& name);
+  // Which backend a slot's index names ("" for none).
+  std::string name_of(std::uint32_t index) const;
+
+ private:
+  DataplaneMaps& maps_;
+  std::map<std::string, Backend> backends_;
+  std::vector<std::uint32_t> table_;            // what the kernel holds
+  std::vector<std::uint32_t> released_;         // indices free once the table no longer names them
+};
+
+}  // namespace ng911::dataplane

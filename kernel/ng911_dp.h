@@ -1,0 +1,108 @@
+/* The one definition of what the XDP program and user space share: map layouts, counters,
+ * classes, configuration. Included by the BPF program (kernel/ng911_xdp.bpf.c), by the
+ * user-space twin of the pipeline (dataplane/twin.c) and by the controller (C++). Plain C,
+ * fixed-size types only, so the layout is the same for clang -target bpf and for g++. */
+#ifndef NG911_DP_H
+#define NG911_DP_H
+
+#include <linux/types.h>
+
+/* Maglev lookup table size: a prime well above 100 x the most backends (Eisenbud et al.,
+ * NSDI 2016, §3.4), so that each backend's share stays within about 1% of its weight. */
+#define NG911_MAGLEV_SIZE 65537u
+#define NG911_MAX_BACKENDS 256u
+#define NG911_NO_BACKEND 0xffffffffu
+#define NG911_MAX_SIP_PORTS 4
+#define NG911_GUARD_SOURCES 65536u
+/* SIP bytes looked at per datagram: a full Ethernet MTU's UDP payload. Header fields past it
+ * (a Call-ID behind a very long Via stack) are not seen; such packets hash on the 5-tuple. */
+#define NG911_SIP_WINDOW 1472u
+/* Scratch buffer for the scan: a power of two (indices are masked for the verifier) with room
+ * for an 8-byte load at the last masked index. */
+#define NG911_SCRATCH_MASK 2047u
+#define NG911_SCRATCH_SIZE (NG911_SCRATCH_MASK + 1u + 16u)
+
+/* What a packet is. */
+enum ng911_class {
+  NG911_CLASS_NON_SIP = 0,           /* not for us: to the stack untouched */
+  NG911_CLASS_EMERGENCY_INVITE,      /* INVITE to urn:service:sos[.*] */
+  NG911_CLASS_INVITE,                /* any other INVITE */
+  NG911_CLASS_EMERGENCY_REQUEST,     /* another method to urn:service:sos[.*] (MESSAGE: text to 9-1-1) */
+  NG911_CLASS_REQUEST,               /* any other request */
+  NG911_CLASS_RESPONSE,
+  NG911_CLASS_KEEPALIVE,             /* CRLF or STUN keep-alive on a SIP port (RFC 5626) */
+  NG911_CLASS_MALFORMED,             /* on a SIP port but not SIP: no start line, no Call-ID, ... */
+  NG911_CLASS_TCP,                   /* SIP over TCP: a byte stream, hashed on the 5-tuple */
+  NG911_CLASS_FRAGMENT,              /* IP fragment to a SIP address: hashed on addresses */
+  NG911_CLASS_COUNT
+};
+
+/* What became of it. */
+enum ng911_outcome {
+  NG911_OUT_TX = 0,                  /* forwarded back out of the interface it came in on */
+  NG911_OUT_REDIRECT,                /* forwarded out of another interface (devmap) */
+  NG911_OUT_PASS_NO_BACKEND,         /* SIP, but no backend in the table: to the stack */
+  NG911_OUT_PASS_FAMILY,             /* the chosen backend has no address of the packet's family */
+  NG911_OUT_DROP_REQUEST_FLOOD,      /* the source's non-emergency request bucket was empty */
+  NG911_OUT_DROP_INVITE_FLOOD,       /* the source's INVITE bucket was empty */
+  NG911_OUT_DROP_MALFORMED,
+  NG911_OUT_CALLID_FALLBACK,         /* SIP without a Call-ID inside the window: 5-tuple hash (not a verdict) */
+  NG911_OUT_COUNT
+};
+
+#define NG911_COUNTERS ((int)NG911_CLASS_COUNT + (int)NG911_OUT_COUNT)
+/* Where an outcome's counter sits in ng911_stats.packets. */
+#define NG911_OUTCOME(o) ((int)NG911_CLASS_COUNT + (int)(o))
+
+/* Per-CPU counters: one map value, so a packet costs one lookup. */
+struct ng911_stats {
+  __u64 packets[NG911_COUNTERS]; /* [class] then [NG911_CLASS_COUNT + outcome] */
+};
+
+/* Flags in ng911_config.flags. */
+#define NG911_CFG_GUARD 0x1u   /* the flood guard is on */
+#define NG911_CFG_VIP4 0x2u    /* only IPv4 packets to vip4 are ours */
+#define NG911_CFG_VIP6 0x4u    /* only IPv6 packets to vip6 are ours */
+
+/* Token buckets hold credit in nanoseconds: a message costs cost_ns (1e9 / rate) and the
+ * bucket holds at most depth_ns (burst x cost), so refill is a subtraction, not a division. */
+struct ng911_bucket_config {
+  __u64 cost_ns;
+  __u64 depth_ns;
+};
+
+struct ng911_config {
+  __u32 flags;
+  __u16 sip_ports[NG911_MAX_SIP_PORTS]; /* network byte order; 0: unused */
+  __u32 vip4;                           /* network byte order */
+  __u8 vip6[16];
+  struct ng911_bucket_config request;   /* non-emergency requests, per source */
+  struct ng911_bucket_config invite;    /* INVITEs (and emergency requests), per source */
+};
+
+#define NG911_BACKEND_IP4 0x1u
+#define NG911_BACKEND_IP6 0x2u
+
+struct ng911_backend {
+  __u8 mac[6];       /* the backend's (or its next hop's) MAC */
+  __u8 src_mac[6];   /* the MAC of the interface the packet leaves by */
+  __u32 ifindex;     /* that interface; the same as the ingress one: XDP_TX, else redirect */
+  __u32 flags;       /* NG911_BACKEND_* */
+  __u32 ip4;         /* network byte order */
+  __u8 ip6[16];
+  __u16 port;        /* network byte order; 0: keep the packet's destination port */
+  __u16 pad;
+};
+
+/* Per-source flood guard state (IPv4 sources as v4-mapped IPv6 addresses). */
+struct ng911_source_key {
+  __u8 addr[16];
+};
+
+struct ng911_guard {
+  __u64 last_ns;
+  __u64 request_credit_ns;
+  __u64 invite_credit_ns;
+};
+
+#endif /* NG911_DP_H */

@@ -1,0 +1,143 @@
+// SPDX-License-Identifier: GPL-2.0
+/* ng911_xdp: stage one of the appliance. Classifies SIP arriving at the appliance's address,
+ * guards against floods per source, and forwards each call (by Call-ID, Maglev) to one ESRP
+ * node. The packet path is kernel/dp_pipeline.h, shared with the user-space twin; this file
+ * holds the maps and binds the pipeline's hooks to them. */
+#include <linux/bpf.h>
+#include <bpf/bpf_helpers.h>
+
+struct ng911_env {
+  struct xdp_md *ctx;
+};
+
+#include "ng911_dp.h"
+
+struct ng911_scratch {
+  __u8 bytes[NG911_SCRATCH_SIZE];
+};
+
+struct {
+  __uint(type, BPF_MAP_TYPE_ARRAY);
+  __uint(max_entries, 1);
+  __type(key, __u32);
+  __type(value, struct ng911_config);
+} ng911_config_map SEC(".maps");
+
+struct {
+  __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+  __uint(max_entries, 1);
+  __type(key, __u32);
+  __type(value, struct ng911_stats);
+} ng911_stats_map SEC(".maps");
+
+struct {
+  __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+  __uint(max_entries, 1);
+  __type(key, __u32);
+  __type(value, struct ng911_scratch);
+} ng911_scratch_map SEC(".maps");
+
+/* Maglev lookup table: slot -> backend index. */
+struct {
+  __uint(type, BPF_MAP_TYPE_ARRAY);
+  __uint(max_entries, NG911_MAGLEV_SIZE);
+  __type(key, __u32);
+  __type(value, __u32);
+} ng911_maglev_map SEC(".maps");
+
+struct {
+  __uint(type, BPF_MAP_TYPE_ARRAY);
+  __uint(max_entries, NG911_MAX_BACKENDS);
+  __type(key, __u32);
+  __type(value, struct ng911_backend);
+} ng911_backends_map SEC(".maps");
+
+/* Egress interfaces for XDP_REDIRECT, keyed by ifindex. */
+struct {
+  __uint(type, BPF_MAP_TYPE_DEVMAP_HASH);
+  __uint(max_entries, 64);
+  __type(key, __u32);
+  __type(value, __u32);
+} ng911_ports_map SEC(".maps");
+
+struct {
+  __uint(type, BPF_MAP_TYPE_LRU_HASH);
+  __uint(max_entries, NG911_GUARD_SOURCES);
+  __type(key, struct ng911_source_key);
+  __type(value, struct ng911_guard);
+} ng911_guard_map SEC(".maps");
+
+static __u32 zero_key;
+
+static __always_inline const struct ng911_config *ng911_env_config(struct ng911_env *env) {
+  (void)env;
+  return bpf_map_lookup_elem(&ng911_config_map, &zero_key);
+}
+static __always_inline struct ng911_stats *ng911_env_stats(struct ng911_env *env) {
+  (void)env;
+  return bpf_map_lookup_elem(&ng911_stats_map, &zero_key);
+}
+static __always_inline __u8 *ng911_env_scratch(struct ng911_env *env) {
+  (void)env;
+  struct ng911_scratch *s = bpf_map_lookup_elem(&ng911_scratch_map, &zero_key);
+  return s ? s->bytes : 0;
+}
+static __always_inline int ng911_env_load(struct ng911_env *env, __u32 off, __u8 *dst, __u32 len) {
+  /* Keeps the compiler from checking one copy of len and passing another to the helper. */
+  __u64 n = len;
+  asm volatile("" : "+r"(n));
+  if (n == 0 || n > NG911_SIP_WINDOW) return -1;
+  return (int)bpf_xdp_load_bytes(env->ctx, off, dst, n);
+}
+static __always_inline struct ng911_guard *ng911_env_guard(struct ng911_env *env, const struct ng911_source_key *key) {
+  (void)env;
+  return bpf_map_lookup_elem(&ng911_guard_map, key);
+}
+static __always_inline void ng911_env_guard_add(struct ng911_env *env, const struct ng911_source_key *key,
+                                                const struct ng911_guard *g) {
+  (void)env;
+  bpf_map_update_elem(&ng911_guard_map, key, g, BPF_ANY);
+}
+static __always_inline __u32 ng911_env_slot(struct ng911_env *env, __u32 slot) {
+  (void)env;
+  __u32 *index = bpf_map_lookup_elem(&ng911_maglev_map, &slot);
+  return index ? *index : NG911_NO_BACKEND;
+}
+static __always_inline const struct ng911_backend *ng911_env_backend(struct ng911_env *env, __u32 index) {
+  (void)env;
+  return bpf_map_lookup_elem(&ng911_backends_map, &index);
+}
+/* Coarse time is enough for buckets refilled at call rates, and costs a fraction of
+ * bpf_ktime_get_ns. */
+static __always_inline __u64 ng911_env_now(struct ng911_env *env) {
+  (void)env;
+  return bpf_ktime_get_coarse_ns();
+}
+
+struct ng911_sip_scan;
+static __always_inline void ng911_env_scan(struct ng911_sip_scan *scan);
+
+#include "dp_pipeline.h"
+
+/* One step per call: the verifier checks the step once instead of every iteration. */
+static long ng911_scan_step(__u32 index, void *ctx) { return ng911_sip_step(index, ctx); }
+
+static __always_inline void ng911_env_scan(struct ng911_sip_scan *scan) {
+  bpf_loop(NG911_SIP_MAX_STEPS, ng911_scan_step, scan, 0);
+}
+
+SEC("xdp")
+int ng911_xdp(struct xdp_md *ctx) {
+  struct ng911_env env = {ctx};
+  __u8 *data = (__u8 *)(long)ctx->data;
+  __u8 *data_end = (__u8 *)(long)ctx->data_end;
+  struct ng911_result r = ng911_process(&env, data, data_end, ctx->ingress_ifindex);
+  switch (r.action) {
+    case NG911_DROP: return XDP_DROP;
+    case NG911_TX: return XDP_TX;
+    case NG911_REDIRECT: return (int)bpf_redirect_map(&ng911_ports_map, r.ifindex, 0);
+    default: return XDP_PASS;
+  }
+}
+
+char LICENSE[] SEC("license") = "GPL";

@@ -1,0 +1,18 @@
+# The dataplane (issue 6): the XDP program and its user-space twin on packet fixtures, Maglev,
+# the controller, and an end-to-end test through network namespaces.
+
+# No privileges needed: the twin runs the kernel's pipeline code in user space.
+ng911_boost_test(dataplane_tests dataplane/fixtures.cpp dataplane/twin_test.cpp dataplane/maglev_test.cpp)
+target_link_libraries(dataplane_tests PRIVATE ng911_dataplane_core)
+ng911_add_suites(dataplane_tests SUITES dataplane_twin maglev)
+
+# Root: the same fixtures through the kernel (BPF_PROG_TEST_RUN), byte for byte against the twin.
+ng911_boost_test(dataplane_xdp_tests dataplane/fixtures.cpp dataplane/xdp_test.cpp)
+target_link_libraries(dataplane_xdp_tests PRIVATE ng911_dataplane_core)
+ng911_add_suites(dataplane_xdp_tests SUITES dataplane_xdp)
+
+# Root: namespaces and veths, ng911-dataplane with three backends: delivery, stickiness,
+# distribution, failover, live drain/remove/add, stats and /metrics.
+add_test(NAME dataplane_e2e
+  COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/dataplane/e2e_test.sh $<TARGET_FILE:ng911-dataplane> ${NG911_BPF_DIR}/xdp_pass.bpf.o)
+set_tests_properties(dataplane_e2e PROPERTIES TIMEOUT 180)

@@ -1,0 +1,54 @@
+#pragma once
+// Packet fixtures for the dataplane: each a frame, what the XDP path must make of it (class and
+// action) and, when forwarded, where it must point. Run through the user-space twin
+// (twin_test.cpp, no root) and through the kernel with BPF_PROG_TEST_RUN (xdp_test.cpp), which
+// must agree byte for byte.
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "dataplane/packets.h"
+#include "dataplane/twin.h"
+
+namespace ng911::dataplane::test {
+
+constexpr std::uint32_t kPass = 0, kDrop = 1, kTx = 2, kRedirect = 3;  // enum ng911_action
+
+struct Expected {
+  std::uint32_t klass;
+  std::uint32_t action;
+  // For kTx/kRedirect: the rewritten destination.
+  std::string dst_ip{};
+  std::uint16_t dst_port = 0;
+};
+
+struct Fixture {
+  std::string name;
+  std::vector<std::uint8_t> frame;
+  Expected expected;
+};
+
+// The lab's addresses: the appliance's (VIP) and two backends.
+inline constexpr const char* kVip4 = "192.0.2.100";
+inline constexpr const char* kVip6 = "2001:db8::100";
+inline constexpr const char* kBackend4 = "10.0.0.1";
+inline constexpr const char* kBackend6 = "2001:db8:1::1";
+inline constexpr std::uint16_t kBackendPort = 5062;
+inline const Mac kBackendMac{0x02, 0xbe, 0, 0, 0, 0x01};
+inline const Mac kEgressMac{0x02, 0xee, 0, 0, 0, 0x01};
+
+// SIP on 5060 and 5080, both VIPs, the guard on with buckets of `burst` messages refilled at
+// one per 10 s (far slower than a test runs).
+ng911_config lab_config(std::uint64_t burst = 1000);
+// Backend 0: both families, on the ingress interface (XDP_TX) unless ifindex says otherwise.
+ng911_backend lab_backend(std::uint32_t ifindex = 0, bool v6 = true);
+
+// The classification and forwarding fixtures (not the flood guard's: those depend on order).
+std::vector<Fixture> fixtures();
+
+// An emergency INVITE and a REGISTER from the given source, for the flood guard.
+std::vector<std::uint8_t> request_from(const std::string& src_ip, const std::string& method,
+                                       const std::string& request_uri, const std::string& call_id);
+
+}  // namespace ng911::dataplane::test
