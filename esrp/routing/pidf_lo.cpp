@@ -1,5 +1,6 @@
 #include "routing/pidf_lo.h"
 
+#include <cstdlib>
 #include <sstream>
 
 #include "ecrf/xml_names.h"
@@ -11,6 +12,7 @@ namespace {
 
 constexpr const char* kPidfNs = "urn:ietf:params:xml:ns:pidf";
 constexpr const char* kGeoprivNs = "urn:ietf:params:xml:ns:pidf:geopriv10";
+constexpr const char* kConfidenceNs = "urn:ietf:params:xml:ns:geopriv:conf";  // RFC 7459
 
 void collect(const pugi::xml_node& node, std::vector<pugi::xml_node>& out) {
   for (auto c : node.children()) {
@@ -62,8 +64,19 @@ std::vector<PidfLocation> parse_pidf_lo(std::string_view xml, std::vector<std::s
     pugi::xml_document holder;
     auto location = holder.append_child("location");
     bool civic = false;
+    std::optional<double> confidence;
+    bool bad_confidence = false;
     for (auto c : info.children()) {
       if (c.type() != pugi::node_element) continue;
+      if (ecrf::local_name(c) == "confidence" && ecrf::namespace_uri(c) == kConfidenceNs) {
+        // RFC 7459 §5.1: a percentage, 0 to 100, beside the shape it qualifies.
+        char* end = nullptr;
+        std::string text(sip::trim(c.child_value()));
+        double v = std::strtod(text.c_str(), &end);
+        if (text.empty() || *end != '\0' || !(v >= 0 && v <= 100)) bad_confidence = true;
+        else confidence = v;
+        continue;
+      }
       auto copy = location.append_copy(c);
       keep_namespaces(copy, c);
       civic = civic || ecrf::local_name(c) == "civicAddress";
@@ -75,6 +88,8 @@ std::vector<PidfLocation> parse_pidf_lo(std::string_view xml, std::vector<std::s
       else loc.value = ecrf::parse_geodetic(location);
       loc.location_info_xml = children_xml(location);
       loc.method = method ? std::string(sip::trim(method.child_value())) : "";
+      loc.confidence = confidence;
+      if (bad_confidence) problems.push_back("a confidence that is not a percentage (RFC 7459), ignored");
       // tuple, device or person: the child of <presence> that holds this geopriv.
       pugi::xml_node holder_element = gp;
       while (holder_element.parent() && holder_element.parent() != root) holder_element = holder_element.parent();

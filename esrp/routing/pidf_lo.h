@@ -21,6 +21,9 @@ struct PidfLocation {
   std::string location_info_xml;  // the <location-info> children as received, for the LoST query
   std::string method;             // <method> (GPS, Cell, Manual, ...), if given
   std::string element;            // tuple, device or person it came from
+  // RFC 7459 <confidence> (percent) beside the shape, if given; not part of location_info_xml,
+  // since a LoST geodetic-2d location holds the shape alone.
+  std::optional<double> confidence;
 };
 
 // Every usable location in a PIDF-LO document, in document order; those that do not parse are

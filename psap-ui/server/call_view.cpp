@@ -38,23 +38,6 @@ std::optional<double> uncertainty_m(const ecrf::GeodeticShape& shape) {
   return std::nullopt;
 }
 
-// RFC 7459 <confidence> (percent), a child of location-info; the default is 95 when absent
-// (RFC 7459 §5.2) for a shape that states an uncertainty.
-std::optional<double> confidence_of(const std::string& location_info_xml) {
-  pugi::xml_document doc;
-  std::string wrapped = "<r>" + location_info_xml + "</r>";
-  if (!doc.load_buffer(wrapped.data(), wrapped.size())) return std::nullopt;
-  for (auto node : doc.document_element().children()) {
-    if (ecrf::local_name(node) != "confidence") continue;
-    try {
-      return std::stod(std::string(sip::trim(node.child_value())));
-    } catch (const std::exception&) {
-      return std::nullopt;
-    }
-  }
-  return std::nullopt;
-}
-
 std::string address_line(const ecrf::CivicAddress& civic) {
   auto get = [&](const char* name) {
     const std::string* v = civic.get(name);
@@ -89,46 +72,6 @@ std::string number_of(const sip::Uri& uri) {
   return std::string(uri.text);
 }
 
-// The shared PIDF-LO parser (esrp/routing) takes an RFC 7459 <confidence> beside the shape for
-// a second shape and refuses the location. Until it learns the element, the PSAP parses a copy
-// without it, so that the call-taker still sees where the caller is; returns the confidence.
-std::optional<double> without_confidence(std::string_view pidf, esrp::CallLocation& location) {
-  pugi::xml_document doc;
-  if (!doc.load_buffer(pidf.data(), pidf.size())) return std::nullopt;
-  std::vector<pugi::xml_node> found;
-  std::vector<pugi::xml_node> stack{doc.document_element()};
-  while (!stack.empty()) {
-    auto n = stack.back();
-    stack.pop_back();
-    for (auto c : n.children()) {
-      if (c.type() != pugi::node_element) continue;
-      if (ecrf::local_name(c) == "confidence") found.push_back(c);
-      else stack.push_back(c);
-    }
-  }
-  if (found.empty()) return std::nullopt;
-  std::optional<double> confidence;
-  try {
-    confidence = std::stod(std::string(sip::trim(found.front().child_value())));
-  } catch (const std::exception&) {
-  }
-  if (!location.location) {
-    for (auto& n : found) n.parent().remove_child(n);
-    std::ostringstream s;
-    doc.save(s, "", pugi::format_raw);
-    std::vector<std::string> problems;
-    try {
-      auto parsed = esrp::parse_pidf_lo(s.str(), problems);
-      if (!parsed.empty()) {
-        location.location = parsed.front();
-        location.problems.clear();
-      }
-    } catch (const std::exception&) {
-    }
-  }
-  return confidence;
-}
-
 }  // namespace
 
 json location_json(const esrp::PidfLocation& location, std::string_view source) {
@@ -140,8 +83,8 @@ json location_json(const esrp::PidfLocation& location, std::string_view source) 
     out["lon"] = point.lon;
     auto u = uncertainty_m(*shape);
     out["uncertainty_m"] = u ? json(*u) : json(nullptr);
-    auto c = confidence_of(location.location_info_xml);
-    out["confidence"] = c ? json(*c) : (u ? json(95) : json(nullptr));
+    // RFC 7459 §5.2: 95% when a shape with an uncertainty states no confidence.
+    out["confidence"] = location.confidence ? json(*location.confidence) : (u ? json(95) : json(nullptr));
     out["geojson"] = geojson_of(*shape);
   } else if (const auto* civic = std::get_if<ecrf::CivicAddress>(&location.value)) {
     json elements = json::object();
@@ -215,15 +158,8 @@ CallView call_view_of(const sip::Message& request) {
   } catch (const std::exception& e) {  // the call goes on without a location
     location.problems.push_back(e.what());
   }
-  std::optional<double> confidence;
-  try {
-    if (const auto* part = sip::find_by_type(sip::body_parts(request), "application", "pidf+xml"))
-      confidence = without_confidence(part->body, location);
-  } catch (const std::exception&) {
-  }
   v.location_references = location.references;
   v.location = location_json(location);
-  if (confidence && v.location.contains("lat")) v.location["confidence"] = *confidence;
   return v;
 }
 

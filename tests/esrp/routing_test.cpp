@@ -104,6 +104,37 @@ BOOST_AUTO_TEST_CASE(circle_and_civic_locations) {
   BOOST_TEST(none.error == "notFound");
 }
 
+// RFC 7459: a <confidence> beside the shape qualifies it; it is not a second shape, and the
+// LoST query carries the shape alone.
+BOOST_AUTO_TEST_CASE(confidence_beside_the_shape) {
+  auto pidf = [](const std::string& confidence) {
+    return "<presence xmlns=\"urn:ietf:params:xml:ns:pidf\" xmlns:gp=\"urn:ietf:params:xml:ns:pidf:geopriv10\" "
+           "xmlns:con=\"urn:ietf:params:xml:ns:geopriv:conf\" entity=\"pres:a@b\">"
+           "<device id=\"d\"><gp:geopriv><gp:location-info>"
+           "<gs:Circle xmlns:gs=\"http://www.opengis.net/pidflo/1.0\" xmlns:gml=\"http://www.opengis.net/gml\" "
+           "srsName=\"urn:ogc:def:crs:EPSG::4326\"><gml:pos>30.25 -97.75</gml:pos>"
+           "<gs:radius uom=\"urn:ogc:def:uom:EPSG::9001\">50</gs:radius></gs:Circle>" +
+           confidence + "</gp:location-info><gp:usage-rules/></gp:geopriv></device></presence>";
+  };
+  CallLocation c = location_of(sip::Message::parse(with_pidf(pidf("<con:confidence pdf=\"normal\">68</con:confidence>"))));
+  BOOST_TEST_REQUIRE(c.location.has_value());
+  BOOST_TEST_REQUIRE(c.location->confidence.has_value());
+  BOOST_TEST(*c.location->confidence == 68.0);
+  BOOST_TEST(c.location->location_info_xml.find("confidence") == std::string::npos);
+  BOOST_TEST(c.problems.empty());
+  auto answer = parse_find_service_answer(ask_ecrf(find_service_request(*c.location, "urn:service:sos")));
+  BOOST_TEST(answer.mapping.has_value(), answer.error);
+
+  CallLocation odd = location_of(sip::Message::parse(with_pidf(pidf("<con:confidence>lots</con:confidence>"))));
+  BOOST_TEST_REQUIRE(odd.location.has_value());  // the shape still routes the call
+  BOOST_TEST(!odd.location->confidence.has_value());
+  BOOST_TEST_REQUIRE(!odd.problems.empty());
+  BOOST_TEST(odd.problems.front().find("RFC 7459") != std::string::npos);
+  CallLocation none = location_of(sip::Message::parse(with_pidf(pidf(""))));
+  BOOST_TEST_REQUIRE(none.location.has_value());
+  BOOST_TEST(!none.location->confidence.has_value());
+}
+
 BOOST_AUTO_TEST_CASE(unusable_locations_are_explained) {
   CallLocation bad = location_of(sip::Message::parse(with_pidf("<presence xmlns=\"urn:ietf:params:xml:ns:pidf\"/>")));
   BOOST_TEST(!bad.location.has_value());
