@@ -33,6 +33,10 @@ struct Header {
 struct ParseOptions {
   bool stream = false;          // framed by Content-Length (TCP/TLS): it must be present
   std::size_t max_headers = 512;
+  // The RFC 3261 checks of every header field (check()). Off only where this process re-parses
+  // a message it built from one that passed them (a stamped Via, a forwarded copy): the checks
+  // cost more than the parse and would find nothing new.
+  bool check = true;
 };
 
 class Message {

@@ -330,7 +330,7 @@ struct StatefulProxy::Impl : std::enable_shared_from_this<Impl> {
       v.append("<").append(routes[i].uri.text).append(">");
       b.add("Route", v);
     }
-    Message fixed = Message::parse(b.str());
+    Message fixed = Message::parse(b.str(), {.check = false});
     return fixed.ok() ? std::move(fixed) : std::move(m);
   }
 
@@ -358,7 +358,7 @@ struct StatefulProxy::Impl : std::enable_shared_from_this<Impl> {
     if (add_received) value.append(";received=").append(source);
     auto b = MessageBuilder::edit(m);
     b.pop_via().add_top("Via", value);
-    Message stamped = Message::parse(b.str(), {.stream = from.protocol != Protocol::udp});
+    Message stamped = Message::parse(b.str(), {.stream = from.protocol != Protocol::udp, .check = false});
     return stamped.ok() ? std::move(stamped) : std::move(m);
   }
 
@@ -550,7 +550,7 @@ struct StatefulProxy::Impl : std::enable_shared_from_this<Impl> {
   // Sends a CANCEL for the INVITE we forwarded on a branch (same Request-URI, Call-ID, From,
   // To, CSeq number and top Via as the INVITE).
   void send_cancel(const std::string& forwarded, const Endpoint& target) {
-    Message fwd = Message::parse(forwarded);
+    Message fwd = Message::parse(forwarded, {.check = false});
     auto b = MessageBuilder::request("CANCEL", fwd.request_uri());
     b.add("Via", fwd.top_via().text).add("Max-Forwards", "70").add("From", fwd.value(HeaderId::from))
         .add("To", fwd.value(HeaderId::to)).add("Call-ID", fwd.call_id())
@@ -582,7 +582,7 @@ struct StatefulProxy::Impl : std::enable_shared_from_this<Impl> {
 
   void on_cancel(Message cancel, const Endpoint& from) {
     // The INVITE it cancels has the same branch (§9.2); CANCEL itself is answered at once.
-    Message as_invite = Message::parse(std::string(cancel.bytes()));
+    Message as_invite = Message::parse(std::string(cancel.bytes()), {.check = false});
     std::string invite_key;
     try {
       Via via = cancel.top_via();

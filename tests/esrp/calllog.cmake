@@ -15,5 +15,5 @@ set_tests_properties(esrp_calllog_cli PROPERTIES FIXTURES_REQUIRED test_db ENVIR
 
 # The JSON check the call log runs on every event, against nlohmann::json on mutated details.
 ng911_boost_test(esrp_json_check_tests esrp/json_check_test.cpp)
-target_link_libraries(esrp_json_check_tests PRIVATE ng911_esrp_calllog nlohmann_json::nlohmann_json)
+target_link_libraries(esrp_json_check_tests PRIVATE ng911_esrp_calllog ng911_log nlohmann_json::nlohmann_json)
 ng911_add_suites(esrp_json_check_tests SUITES esrp_json_check)
