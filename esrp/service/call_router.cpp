@@ -1,6 +1,8 @@
 #include "service/call_router.h"
 
 #include <cctype>
+#include <charconv>
+#include <cmath>
 #include <cstdio>
 
 #include <boost/asio/co_spawn.hpp>
@@ -83,6 +85,14 @@ std::optional<std::pair<double, double>> lat_lon(const PidfLocation& l) {
 }
 
 std::string jstr(std::string_view s) { return "\"" + json_escape(s) + "\""; }
+
+// A number for a JSON detail with `decimals` places (std::to_chars: no locale, no printf).
+std::string fixed(double v, int decimals) {
+  char buf[64];
+  auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v, std::chars_format::fixed, decimals);
+  if (ec != std::errc{} || !std::isfinite(v)) return "null";
+  return std::string(buf, end);
+}
 
 std::string json_list(const std::vector<std::string>& items) {
   std::string out = "[";
@@ -180,7 +190,8 @@ void CallRouter::route(const sip::Message& request, std::function<void(sip::Rout
     return done(std::move(r));
   }
   // The request must outlive the queries: keep a copy of its bytes.
-  auto keep = std::make_shared<const sip::Message>(sip::Message::parse(std::string(request.bytes())));
+  auto keep = std::make_shared<const sip::Message>(
+      sip::Message::parse(std::string(request.bytes()), {.check = false}));  // checked on arrival
   boost::asio::co_spawn(io_, decide(std::move(keep), done), [done](std::exception_ptr e) {
     if (!e) return;
     // Never lose a call to a bug of ours: say so loudly and fail the request so the caller's
@@ -272,7 +283,7 @@ boost::asio::awaitable<void> CallRouter::decide(std::shared_ptr<const sip::Messa
   record("location", sip_call_id, ids,
          "{\"source\":" + jstr(location ? location_source : "none") + ",\"profile\":" +
              jstr(location ? location->profile : "") + ",\"method\":" + jstr(location ? location->method : "") +
-             (point ? ",\"lat\":" + std::to_string(point->first) + ",\"lon\":" + std::to_string(point->second) : "") +
+             (point ? ",\"lat\":" + fixed(point->first, 6) + ",\"lon\":" + fixed(point->second, 6) : "") +
              ",\"default_inserted\":" + (used_default ? "true" : "false") + ",\"problems\":" + json_list(problems) +
              "}",
          &pending);
@@ -347,7 +358,7 @@ boost::asio::awaitable<void> CallRouter::decide(std::shared_ptr<const sip::Messa
                json_list(answer.mapping ? answer.mapping->uris : std::vector<std::string>{}) + ",\"display_name\":" +
                jstr(answer.mapping ? answer.mapping->display_name : "") + ",\"source_id\":" +
                jstr(answer.mapping ? answer.mapping->source_id : "") + ",\"ms\":" +
-               std::to_string(std::chrono::duration<double, std::milli>(took).count()) + "}",
+               fixed(std::chrono::duration<double, std::milli>(took).count(), 3) + "}",
            &pending);
     if (answer.mapping) {
       for (const auto& uri : answer.mapping->uris) {
@@ -408,7 +419,7 @@ boost::asio::awaitable<void> CallRouter::decide(std::shared_ptr<const sip::Messa
              ",\"ecrf\":" + jstr(ecrf_result) + ",\"rules\":" + json_list(matched) + ",\"targets\":" + targets_json +
              ",\"reject\":" + std::to_string(r.reject_status) + ",\"problems\":" + json_list(problems) +
              ",\"policy_version\":" + jstr(policy ? policy->version() : "") + ",\"ms\":" +
-             std::to_string(std::chrono::duration<double, std::milli>(took).count()) + "}",
+             fixed(std::chrono::duration<double, std::milli>(took).count(), 3) + "}",
          &pending);
   pending.flush();  // logged before the call moves on
   done(std::move(r));

@@ -85,6 +85,9 @@ struct Transport::Impl : std::enable_shared_from_this<Impl> {
     std::deque<std::string> out;
     bool connected = false, writing = false, closed = false;
     std::weak_ptr<Impl> owner;
+    // One buffer per connection for its reads (only one is ever pending): a fresh zeroed 16 KiB
+    // buffer per read cost more than framing the messages in it.
+    std::array<char, 16384> read_buffer;
     explicit Connection(tcp::socket s) : socket(std::move(s)) {}
   };
 
@@ -239,10 +242,9 @@ struct Transport::Impl : std::enable_shared_from_this<Impl> {
   }
 
   void read(const std::shared_ptr<Connection>& c) {
-    auto buf = std::make_shared<std::array<char, 16384>>();
-    auto on_read = [self = shared_from_this(), c, buf](boost::system::error_code ec, std::size_t n) {
+    auto on_read = [self = shared_from_this(), c](boost::system::error_code ec, std::size_t n) {
       if (ec) return self->close(c, ec.message(), true);
-      c->in.append(buf->data(), n);
+      c->in.append(c->read_buffer.data(), n);
       // Frame every complete message in the buffer (RFC 3261 §18.3: by Content-Length).
       while (true) {
         std::optional<std::size_t> length;
@@ -260,8 +262,8 @@ struct Transport::Impl : std::enable_shared_from_this<Impl> {
       if (c->in.size() > kMaxStreamBuffer) return self->close(c, "stream buffer overflow", false);
       self->read(c);
     };
-    if (c->tls) c->tls->async_read_some(asio::buffer(*buf), std::move(on_read));
-    else c->socket.async_read_some(asio::buffer(*buf), std::move(on_read));
+    if (c->tls) c->tls->async_read_some(asio::buffer(c->read_buffer), std::move(on_read));
+    else c->socket.async_read_some(asio::buffer(c->read_buffer), std::move(on_read));
   }
 
   void write(const std::shared_ptr<Connection>& c) {
