@@ -283,10 +283,13 @@ std::vector<Via> Message::vias() const {
   return out;
 }
 
-Via Message::top_via() const {
-  const Header* h = find(HeaderId::via);
-  if (!h) throw SyntaxError("no Via");
-  return parse_via(h->value).front();
+const Via& Message::top_via() const {
+  if (!top_via_) {
+    const Header* h = find(HeaderId::via);
+    if (!h) throw SyntaxError("no Via");
+    top_via_ = parse_via(h->value).front();
+  }
+  return *top_via_;
 }
 
 std::optional<unsigned> Message::max_forwards() const {

@@ -71,7 +71,9 @@ class Message {
   // Typed accessors; they throw SyntaxError only when ok() is false for that header, which
   // parse() has already checked for the mandatory ones.
   std::vector<Via> vias() const;
-  Via top_via() const;
+  // Parsed once and kept: transactions and the proxy ask for it several times per message.
+  // (Not thread-safe, like the rest of a Message's use: one event loop owns it.)
+  const Via& top_via() const;
   NameAddr from() const { return parse_name_addr(value(HeaderId::from)); }
   NameAddr to() const { return parse_name_addr(value(HeaderId::to)); }
   std::string_view call_id() const { return value(HeaderId::call_id); }
@@ -108,6 +110,7 @@ class Message {
   int status_ = 0;
   std::vector<Header> headers_;
   std::size_t consumed_ = 0;
+  mutable std::optional<Via> top_via_;  // views into *data_, which moves with the message
 };
 
 // For stream transports: the length of the first complete message in `buffer` (headers and
