@@ -1,7 +1,7 @@
 #pragma once
-// The backends (ESRP nodes) behind the XDP program and the Maglev table they share: each change
+// The backends (ESRP nodes) behind the packet path and the Maglev table they share: each change
 // (add, remove, weight, drain, health) recomputes the table in user space and writes only the
-// slots that changed, so the kernel never sees a half-written table.
+// slots that changed, so the packet path never sees a half-written table.
 #include <chrono>
 #include <cstdint>
 #include <map>
@@ -11,7 +11,7 @@
 #include <vector>
 
 #include "dataplane/packets.h"
-#include "dataplane/xdp.h"
+#include "dataplane/tables.h"
 
 namespace ng911::dataplane {
 
@@ -40,7 +40,7 @@ struct Backend {
 
 class BackendPool {
  public:
-  explicit BackendPool(DataplaneMaps& maps) : maps_(maps) {}
+  explicit BackendPool(DataplaneTables& maps) : maps_(maps) {}
 
   // Each throws std::invalid_argument with a message for the operator (unknown, duplicate, full).
   const Backend& add(const BackendSpec& spec);
@@ -60,7 +60,7 @@ class BackendPool {
   std::string name_of(std::uint32_t index) const;
 
  private:
-  DataplaneMaps& maps_;
+  DataplaneTables& maps_;
   std::map<std::string, Backend> backends_;
   std::vector<std::uint32_t> table_;            // what the kernel holds
   std::vector<std::uint32_t> released_;         // indices free once the table no longer names them

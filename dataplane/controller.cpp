@@ -172,13 +172,14 @@ struct Probe {
 
 class Controller {
  public:
-  Controller(const ControllerConfig& config, XdpProgram& program)
-      : config_(config), program_(program), pool_(program.maps()), signals_(io_, SIGINT, SIGTERM), tick_(io_),
-        control_(io_) {}
+  Controller(const ControllerConfig& config, DataplaneTables& tables, LinkResolver& links, const ServeHooks& hooks)
+      : config_(config), tables_(tables), links_(links), hooks_(hooks), pool_(tables), signals_(io_, SIGINT, SIGTERM),
+        tick_(io_), stop_check_(io_), control_(io_) {}
 
   int run() {
     for (const auto& spec : config_.backends) add(spec);
     pool_.apply();
+    snapshot();
     ::unlink(config_.control.c_str());
     control_.open();
     control_.bind(asio::local::stream_protocol::endpoint(config_.control));
@@ -188,7 +189,8 @@ class Controller {
       log_.write("info", "stopping", {});
       io_.stop();
     });
-    tick();
+    if (config_.health_checks) tick();
+    if (hooks_.stop_when) check_stop();
     io_.run();
     ::unlink(config_.control.c_str());
     return 0;
@@ -202,18 +204,32 @@ class Controller {
  private:
   void add(const BackendSpec& spec) {
     const auto& b = pool_.add(spec);
+    if (auto link = links_.given(spec)) pool_.set_link(b.spec.name(), link->mac, link->ifindex, link->src_mac);
+    if (!config_.health_checks) {
+      pool_.set_healthy(b.spec.name(), true);
+      log_.write("info", "backend_added", {{"backend", b.spec.name()}, {"weight", b.spec.weight}});
+      return;
+    }
     auto probe = std::make_unique<Probe>(io_);
     asio::ip::udp::endpoint to(asio::ip::make_address(spec.address), spec.port);
     probe->socket.open(to.protocol());
     probe->socket.connect(to);
-    if (spec.mac) {
-      int ifindex = spec.device.empty() ? 0 : static_cast<int>(if_nametoindex(spec.device.c_str()));
-      auto src = spec.device.empty() ? std::nullopt : interface_mac(spec.device);
-      if (ifindex > 0 && src) pool_.set_link(b.spec.name(), *spec.mac, ifindex, *src);
-    }
     receive(b.spec.name(), *probe);
     probes_[b.spec.name()] = std::move(probe);
     log_.write("info", "backend_added", {{"backend", b.spec.name()}, {"weight", b.spec.weight}});
+  }
+
+  void check_stop() {
+    stop_check_.expires_after(100ms);
+    stop_check_.async_wait([this](boost::system::error_code ec) {
+      if (ec) return;
+      if (hooks_.stop_when()) {
+        log_.write("info", "stopping", {{"reason", "stop condition"}});
+        io_.stop();
+        return;
+      }
+      check_stop();
+    });
   }
 
   void receive(const std::string& name, Probe& probe) {
@@ -259,13 +275,8 @@ class Controller {
     auto& b = pool_.at(name);
     bool alive = it->second->last_answer.time_since_epoch().count() != 0 &&
                  std::chrono::steady_clock::now() - it->second->last_answer <= config_.dead_after;
-    if (alive && !b.mac && b.spec.address.find(':') == std::string::npos) {
-      if (auto n = neighbour(b.spec.address)) {
-        std::string device = b.spec.device.empty() ? n->second : b.spec.device;
-        auto src = interface_mac(device);
-        int ifindex = static_cast<int>(if_nametoindex(device.c_str()));
-        if (src && ifindex > 0) pool_.set_link(name, b.spec.mac.value_or(n->first), ifindex, *src);
-      }
+    if (alive && !b.mac) {
+      if (auto link = links_.learned(b.spec)) pool_.set_link(name, link->mac, link->ifindex, link->src_mac);
     }
     bool was_in = b.in_table();
     pool_.set_healthy(name, alive);
@@ -328,10 +339,11 @@ class Controller {
         snapshot();
         return backends_text();
       }
+      if (verb == "stats") return format_stats(tables_.read_stats()) + (hooks_.more_stats ? hooks_.more_stats() : "");
       if (verb == "add") {
         auto spec = parse_backend(arg);
         add(spec);
-        send_options(*probes_[spec.name()]);
+        if (auto it = probes_.find(spec.name()); it != probes_.end()) send_options(*it->second);
       } else if (verb == "remove") {
         pool_.at(arg);
         probes_.erase(arg);
@@ -341,7 +353,7 @@ class Controller {
       } else if (verb == "drain" || verb == "undrain") {
         pool_.set_drained(arg, verb == "drain");
       } else {
-        return "error: unknown command '" + verb + "' (add, remove, weight, drain, undrain, list)\n";
+        return "error: unknown command '" + verb + "' (add, remove, weight, drain, undrain, list, stats)\n";
       }
       auto slots = pool_.apply();
       log_.write("info", "backends_changed", {{"command", line}, {"slots_written", slots}});
@@ -353,11 +365,14 @@ class Controller {
   }
 
   const ControllerConfig& config_;
-  XdpProgram& program_;
+  DataplaneTables& tables_;
+  LinkResolver& links_;
+  const ServeHooks& hooks_;
   BackendPool pool_;
   asio::io_context io_;
   asio::signal_set signals_;
   asio::steady_timer tick_;
+  asio::steady_timer stop_check_;
   asio::local::stream_protocol::acceptor control_;
   std::map<std::string, std::unique_ptr<Probe>> probes_;
   lost::Logger log_;
@@ -367,34 +382,42 @@ class Controller {
 
 }  // namespace
 
-int run_controller(const ControllerConfig& config) {
-  if (config.interfaces.empty()) throw std::invalid_argument("no interface to attach to (--dev)");
-  XdpProgram program;
-  program.maps().set_config(kernel_config(config));
-  program.pin(config.pin_dir);
-  std::vector<std::unique_ptr<XdpAttachment>> attached;
-  lost::Logger log;
-  for (const auto& dev : config.interfaces) {
-    attached.push_back(std::make_unique<XdpAttachment>(dev, program.program_fd(), config.mode));
-    log.write("info", "attached",
-              {{"dev", dev}, {"mode", attached.back()->mode() == AttachMode::native ? "native" : "generic"}});
-  }
-  Controller controller(config, program);
+std::optional<BackendLink> KernelLinks::given(const BackendSpec& spec) {
+  if (!spec.mac || spec.device.empty()) return std::nullopt;
+  int ifindex = static_cast<int>(if_nametoindex(spec.device.c_str()));
+  auto src = interface_mac(spec.device);
+  if (ifindex <= 0 || !src) return std::nullopt;
+  return BackendLink{*spec.mac, ifindex, *src};
+}
 
+std::optional<BackendLink> KernelLinks::learned(const BackendSpec& spec) {
+  if (spec.address.find(':') != std::string::npos) return std::nullopt;  // IPv6: give mac= and dev=
+  auto n = neighbour(spec.address);
+  if (!n) return std::nullopt;
+  std::string device = spec.device.empty() ? n->second : spec.device;
+  auto src = interface_mac(device);
+  int ifindex = static_cast<int>(if_nametoindex(device.c_str()));
+  if (!src || ifindex <= 0) return std::nullopt;
+  return BackendLink{spec.mac.value_or(n->first), ifindex, *src};
+}
+
+int serve(const ControllerConfig& config, DataplaneTables& tables, LinkResolver& links, const ServeHooks& hooks) {
+  tables.set_config(kernel_config(config));
+  Controller controller(config, tables, links, hooks);
   std::unique_ptr<http::Server> metrics;
   std::thread metrics_thread;
+  lost::Logger log;
   if (!config.metrics.empty()) {
     http::ServerOptions so;
     auto colon = config.metrics.rfind(':');
     so.address = config.metrics.substr(0, colon);
     so.port = static_cast<unsigned short>(std::stoul(config.metrics.substr(colon + 1)));
     so.threads = 1;
-    DataplaneMaps& maps = program.maps();
-    metrics = std::make_unique<http::Server>(so, [&maps, &controller](http::Request& req) -> asio::awaitable<http::Response> {
+    metrics = std::make_unique<http::Server>(so, [&tables, &controller](http::Request& req) -> asio::awaitable<http::Response> {
       http::Response r;
       if (req.target == "/metrics") {
         r.content_type = "text/plain; version=0.0.4";
-        r.body = prometheus_stats(maps.read_stats());
+        r.body = prometheus_stats(tables.read_stats());
       } else if (req.target == "/backends") {
         r.body = controller.backends_text();
       } else {
@@ -412,6 +435,22 @@ int run_controller(const ControllerConfig& config) {
     metrics_thread.join();
   }
   return rc;
+}
+
+int run_controller(const ControllerConfig& config) {
+  if (config.interfaces.empty()) throw std::invalid_argument("no interface to attach to (--dev)");
+  XdpProgram program;
+  program.maps().set_config(kernel_config(config));
+  program.pin(config.pin_dir);
+  std::vector<std::unique_ptr<XdpAttachment>> attached;
+  lost::Logger log;
+  for (const auto& dev : config.interfaces) {
+    attached.push_back(std::make_unique<XdpAttachment>(dev, program.program_fd(), config.mode));
+    log.write("info", "attached",
+              {{"dev", dev}, {"mode", attached.back()->mode() == AttachMode::native ? "native" : "generic"}});
+  }
+  KernelLinks links;
+  return serve(config, program.maps(), links);
 }
 
 }  // namespace ng911::dataplane

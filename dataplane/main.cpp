@@ -2,7 +2,7 @@
 // sharer). See docs/dataplane.md.
 //   ng911-dataplane run --dev IF [--vip ADDR] [--backend ADDR:PORT[,weight=W][,mac=M][,dev=IF]] ...
 //   ng911-dataplane backend add|remove|weight|drain|undrain|list [ARGS] [--control PATH]
-//   ng911-dataplane stats [--pin-dir DIR] [--rate SECONDS]
+//   ng911-dataplane stats [--pin-dir DIR] [--rate SECONDS] | --control PATH
 #include <csignal>
 #include <iostream>
 #include <thread>
@@ -10,6 +10,7 @@
 #include <boost/program_options.hpp>
 
 #include "dataplane/controller.h"
+#include "dataplane/options.h"
 
 namespace po = boost::program_options;
 using namespace ng911::dataplane;
@@ -22,27 +23,14 @@ int usage() {
 }
 
 int run(int argc, char** argv) {
-  ControllerConfig c;
-  std::string mode = "auto", guard = "on";
-  std::vector<std::string> backends;
-  unsigned interval_ms = 1000, dead_ms = 3000;
+  ControllerFlags flags;
+  std::string mode = "auto";
   po::options_description o("ng911-dataplane run");
   o.add_options()("help", "this help")
-      ("dev", po::value(&c.interfaces)->composing(), "interface to attach to (repeat for several)")
+      ("dev", po::value(&flags.config.interfaces)->composing(), "interface to attach to (repeat for several)")
       ("mode", po::value(&mode), "native, generic or auto (native, generic if refused)")
-      ("vip", po::value(&c.vips)->composing(), "the appliance's SIP address (one IPv4, one IPv6); none: any")
-      ("sip-port", po::value(&c.sip_ports)->composing(), "SIP port (up to 4; default 5060)")
-      ("backend", po::value(&backends)->composing(), "ADDR:PORT[,weight=W][,mac=MAC][,dev=IF]")
-      ("guard", po::value(&guard), "flood guard on|off")
-      ("request-rate", po::value(&c.request_rate), "non-emergency requests per second per source")
-      ("request-burst", po::value(&c.request_burst), "... and the burst")
-      ("invite-rate", po::value(&c.invite_rate), "INVITEs per second per source")
-      ("invite-burst", po::value(&c.invite_burst), "... and the burst")
-      ("health-interval-ms", po::value(&interval_ms), "OPTIONS to each backend this often")
-      ("dead-after-ms", po::value(&dead_ms), "a backend silent this long leaves the table")
-      ("pin-dir", po::value(&c.pin_dir), "where the maps are pinned")
-      ("control", po::value(&c.control), "control socket")
-      ("metrics", po::value(&c.metrics), "ADDR:PORT for /metrics (empty: none)");
+      ("pin-dir", po::value(&flags.config.pin_dir), "where the maps are pinned");
+  add_controller_options(o, flags);
   po::variables_map vm;
   po::store(po::parse_command_line(argc, argv, o), vm);
   po::notify(vm);
@@ -50,12 +38,8 @@ int run(int argc, char** argv) {
     std::cout << o;
     return 0;
   }
-  if (vm.count("sip-port")) c.sip_ports.erase(c.sip_ports.begin());  // the default goes when ports are given
+  auto c = controller_config(flags, vm);
   c.mode = mode == "native" ? AttachMode::native : mode == "generic" ? AttachMode::generic : AttachMode::automatic;
-  c.guard = guard != "off";
-  c.health_interval = std::chrono::milliseconds(interval_ms);
-  c.dead_after = std::chrono::milliseconds(dead_ms);
-  for (const auto& b : backends) c.backends.push_back(parse_backend(b));
   return run_controller(c);
 }
 
@@ -81,14 +65,19 @@ int backend(int argc, char** argv) {
 }
 
 int stats(int argc, char** argv) {
-  std::string pin_dir = ControllerConfig{}.pin_dir;
+  std::string pin_dir = ControllerConfig{}.pin_dir, control;
   double rate = 0;
   po::options_description o("ng911-dataplane stats");
-  o.add_options()("pin-dir", po::value(&pin_dir), "where the maps are pinned")(
-      "rate", po::value(&rate), "also show packets per second over this many seconds");
+  o.add_options()("pin-dir", po::value(&pin_dir), "where the XDP program's maps are pinned")(
+      "control", po::value(&control), "ask this control socket instead (the DPDK path: counters per core too)")(
+      "rate", po::value(&rate), "also show packets per second over this many seconds (pinned maps)");
   po::variables_map vm;
   po::store(po::parse_command_line(argc, argv, o), vm);
   po::notify(vm);
+  if (!control.empty()) {
+    std::cout << control_request(control, "stats");
+    return 0;
+  }
   auto maps = DataplaneMaps::open_pinned(pin_dir);
   auto before = maps.read_stats();
   if (rate > 0) {

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "dataplane/tables.h"
 #include "ng911_dp.h"
 
 namespace ng911::dataplane {
@@ -28,21 +29,20 @@ class Fd {
   int fd_ = -1;
 };
 
-class DataplaneMaps {
+// The XDP program's maps: the tables as the kernel holds them.
+class DataplaneMaps : public DataplaneTables {
  public:
   // The maps pinned under dir by a running controller; throws std::runtime_error if absent.
   static DataplaneMaps open_pinned(const std::string& dir);
 
-  void set_config(const ng911_config& config);
+  void set_config(const ng911_config& config) override;
   ng911_config config() const;
-  void set_backend(std::uint32_t index, const ng911_backend& backend);
-  // Writes table[slot] for each of `slots` (the changed ones; see changed_slots()).
-  void write_slots(std::span<const std::uint32_t> table, std::span<const std::uint32_t> slots);
+  void set_backend(std::uint32_t index, const ng911_backend& backend) override;
+  void write_slots(std::span<const std::uint32_t> table, std::span<const std::uint32_t> slots) override;
   std::vector<std::uint32_t> read_table() const;
-  // Lets XDP_REDIRECT send out of ifindex.
-  void add_port(int ifindex);
-  // The counters summed over every CPU.
-  ng911_stats read_stats() const;
+  // Lets XDP_REDIRECT send out of ifindex (the devmap).
+  void add_port(int ifindex) override;
+  ng911_stats read_stats() const override;
 
   enum Map { config_map, stats_map, maglev_map, backends_map, ports_map, guard_map, map_count_ };
   static const char* pin_name(Map m);

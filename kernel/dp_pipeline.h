@@ -6,11 +6,10 @@
  * The includer defines `struct ng911_env` and these, before including this header:
  *   const struct ng911_config *ng911_env_config(struct ng911_env *);
  *   struct ng911_stats *ng911_env_stats(struct ng911_env *);
- *   __u8 *ng911_env_scratch(struct ng911_env *);                  NG911_SCRATCH_SIZE bytes
+ *   struct ng911_scratch *ng911_env_scratch(struct ng911_env *);  the classifier's (per CPU)
  *   int ng911_env_load(struct ng911_env *, __u32 off, __u8 *dst, __u32 len);   0 on success
- *   void ng911_env_scan(struct ng911_sip_scan *);                 runs ng911_sip_step to the end
- *   struct ng911_guard *ng911_env_guard(struct ng911_env *, const struct ng911_source_key *);
- *   void ng911_env_guard_add(struct ng911_env *, const struct ng911_source_key *, const struct ng911_guard *);
+ *   void ng911_env_scan(struct ng911_scratch *);                  runs ng911_sip_step to the end
+ *   struct ng911_guard_slot *ng911_env_guard(struct ng911_env *, __u32 slot);   slot < NG911_GUARD_SOURCES
  *   __u32 ng911_env_slot(struct ng911_env *, __u32 slot);         backend index or NG911_NO_BACKEND
  *   const struct ng911_backend *ng911_env_backend(struct ng911_env *, __u32 index);
  *   __u64 ng911_env_now(struct ng911_env *);                      nanoseconds; asked only by the guard
@@ -38,13 +37,6 @@ struct ng911_result {
   __u64 hash;     /* what Maglev was asked about */
 };
 
-/* Loops the verifier should see unrolled (kernel) and GCC may unroll (user space). */
-#ifdef __clang__
-#define NG911_UNROLL _Pragma("unroll")
-#else
-#define NG911_UNROLL _Pragma("GCC unroll 8")
-#endif
-
 #define NG911_BE16(x) ((__u16)__builtin_bswap16((__u16)(x)))
 #define NG911_ETH_P_8021Q 0x8100
 #define NG911_ETH_P_8021AD 0x88a8
@@ -52,23 +44,25 @@ struct ng911_result {
 #define NG911_IP_OFFSET 0x1fff
 #define NG911_IPV6_FRAG 44
 
-static inline __u16 ng911_load16(const void *p) {
-  __u16 v;
-  __builtin_memcpy(&v, p, sizeof v);
-  return v;
-}
-
 /* 16-byte compare without memcmp, which BPF has no library for. */
-static inline int ng911_same16(const __u8 *a, const __u8 *b) {
-  __u64 a0, a1, b0, b1;
-  __builtin_memcpy(&a0, a, 8);
-  __builtin_memcpy(&a1, a + 8, 8);
-  __builtin_memcpy(&b0, b, 8);
-  __builtin_memcpy(&b1, b + 8, 8);
-  return a0 == b0 && a1 == b1;
+static inline int ng911_same16(const void *a, const void *b) {
+  const __u8 *x = (const __u8 *)a, *y = (const __u8 *)b;
+  return ng911_load64(x) == ng911_load64(y) && ng911_load64(x + 8) == ng911_load64(y + 8);
 }
 
-static inline void ng911_store16(void *p, __u16 v) { __builtin_memcpy(p, &v, sizeof v); }
+static inline void ng911_copy16(void *to, const void *from) {
+  __u8 *t = (__u8 *)to;
+  const __u8 *f = (const __u8 *)from;
+  ng911_store64(t, ng911_load64(f));
+  ng911_store64(t + 8, ng911_load64(f + 8));
+}
+
+static inline void ng911_copy_mac(void *to, const void *from) {
+  __u8 *t = (__u8 *)to;
+  const __u8 *f = (const __u8 *)from;
+  ng911_store32(t, ng911_load32(f));
+  ng911_store16(t + 4, ng911_load16(f + 4));
+}
 
 /* RFC 1624 eqn. 3, HC' = ~(~HC + ~m + m'), over `words` 16-bit words that change from `from`
  * to `to`. Byte order does not matter to the one's complement sum as long as all words are
@@ -105,19 +99,24 @@ static inline int ng911_bucket_take(__u64 *credit, __u64 elapsed, const struct n
 /* The flood guard for one request from `key`: returns the drop outcome, or -1 to let it on.
  * Emergency requests draw only on the INVITE bucket, so a source that floods REGISTERs still
  * places its emergency calls; only a source whose own INVITE rate exceeds its budget loses them.
- * Concurrent CPUs may race on one source's entry; a lost update only makes the guard a little
- * more lenient. */
+ *
+ * Sources are kept in a direct-mapped table indexed by a hash of the address: one array
+ * lookup instead of a hash map's walk and, for a new source, its insert. A source that finds
+ * its slot held by another starts with full buckets and takes the slot over, so a collision
+ * only ever makes the guard more lenient, as the LRU map's evictions under a spoofed flood did.
+ * Concurrent CPUs may race on one slot likewise. */
 static inline int ng911_guard_check(struct ng911_env *env, const struct ng911_config *cfg,
                                     const struct ng911_source_key *key, __u32 klass) {
+  __u64 h = ng911_mix(ng911_mix(0, ng911_load64(key->addr)), ng911_load64(key->addr + 8));
+  struct ng911_guard_slot *slot = ng911_env_guard(env, (__u32)(h >> 32) & (NG911_GUARD_SOURCES - 1));
+  if (!slot) return -1;
   __u64 now = ng911_env_now(env);
-  struct ng911_guard fresh;
-  struct ng911_guard *g = ng911_env_guard(env, key);
-  int is_new = g == 0;
-  if (is_new) {
-    fresh.last_ns = now;
-    fresh.request_credit_ns = cfg->request.depth_ns;
-    fresh.invite_credit_ns = cfg->invite.depth_ns;
-    g = &fresh;
+  struct ng911_guard *g = &slot->guard;
+  if (!ng911_same16(slot->key.addr, key->addr)) {
+    ng911_copy16(slot->key.addr, key->addr);
+    g->last_ns = now;
+    g->request_credit_ns = cfg->request.depth_ns;
+    g->invite_credit_ns = cfg->invite.depth_ns;
   }
   __u64 elapsed = now > g->last_ns ? now - g->last_ns : 0;
   __u64 request = g->request_credit_ns, invite = g->invite_credit_ns;
@@ -131,7 +130,6 @@ static inline int ng911_guard_check(struct ng911_env *env, const struct ng911_co
   g->last_ns = now;
   g->request_credit_ns = request;
   g->invite_credit_ns = invite;
-  if (is_new) ng911_env_guard_add(env, key, g);
   return outcome;
 }
 
@@ -148,9 +146,9 @@ static inline __u64 ng911_tuple_hash(const struct ng911_l3 *l3, __u8 *data_end) 
   __u64 h = 0;
   if (l3->v6) {
     struct ipv6hdr *ip6 = (struct ipv6hdr *)l3->ip;
-    __u64 w[4];
-    __builtin_memcpy(w, &ip6->saddr, 32);
-    h = ng911_mix(ng911_mix(ng911_mix(ng911_mix(h, w[0]), w[1]), w[2]), w[3]);
+    const __u8 *a = (const __u8 *)&ip6->saddr; /* then daddr */
+    h = ng911_mix(ng911_mix(ng911_mix(ng911_mix(h, ng911_load64(a)), ng911_load64(a + 8)), ng911_load64(a + 16)),
+                  ng911_load64(a + 24));
   } else {
     struct iphdr *ip4 = (struct iphdr *)l3->ip;
     h = ng911_mix(h, (__u64)ip4->saddr << 32 | ip4->daddr);
@@ -182,7 +180,7 @@ static inline int ng911_rewrite(__u8 *data, __u8 *data_end, const struct ng911_l
     if (!(b->flags & NG911_BACKEND_IP6)) return 0;
     struct ipv6hdr *ip6 = (struct ipv6hdr *)l3->ip;
     if (check) ng911_store16(check, ng911_csum_replace(ng911_load16(check), (__u8 *)&ip6->daddr, b->ip6, 8));
-    __builtin_memcpy(&ip6->daddr, b->ip6, 16);
+    ng911_copy16(&ip6->daddr, b->ip6);
   } else {
     if (!(b->flags & NG911_BACKEND_IP4)) return 0;
     struct iphdr *ip4 = (struct iphdr *)l3->ip;
@@ -197,10 +195,15 @@ static inline int ng911_rewrite(__u8 *data, __u8 *data_end, const struct ng911_l
   /* RFC 768: a computed UDP checksum of zero is sent as all ones. */
   if (check && l3->proto == IPPROTO_UDP && !udp_unchecked && ng911_load16(check) == 0) ng911_store16(check, 0xffff);
   struct ethhdr *eth = (struct ethhdr *)data;
-  __builtin_memcpy(eth->h_dest, b->mac, 6);
-  __builtin_memcpy(eth->h_source, b->src_mac, 6);
+  ng911_copy_mac(eth->h_dest, b->mac);
+  ng911_copy_mac(eth->h_source, b->src_mac);
   return 1;
 }
+
+/* The Maglev slot of a hash: the top 32 bits scaled onto the table (Lemire's multiply-shift
+ * range reduction), as even as a modulo for a well-mixed hash and without the 64-bit division
+ * BPF would otherwise run per packet (tens of cycles). */
+static inline __u32 ng911_maglev_slot(__u64 hash) { return (__u32)(((hash >> 32) * NG911_MAGLEV_SIZE) >> 32); }
 
 static inline int ng911_is_sip_port(const struct ng911_config *cfg, __u16 port) {
   return port && (port == cfg->sip_ports[0] || port == cfg->sip_ports[1] || port == cfg->sip_ports[2] ||
@@ -251,7 +254,7 @@ NG911_UNROLL
     if (!(frag & NG911_IP_OFFSET)) l3.l4 = cursor + ip4->ihl * 4;
     source.addr[10] = 0xff;
     source.addr[11] = 0xff;
-    __builtin_memcpy(&source.addr[12], &ip4->saddr, 4);
+    ng911_store32(&source.addr[12], ip4->saddr);
   } else if (proto == NG911_BE16(ETH_P_IPV6)) {
     struct ipv6hdr *ip6 = (struct ipv6hdr *)cursor;
     if (cursor + sizeof(*ip6) > data_end) goto not_ours;
@@ -269,7 +272,7 @@ NG911_UNROLL
     /* Other extension headers are not followed: such packets go to the stack. */
     if (l3.proto != IPPROTO_UDP && l3.proto != IPPROTO_TCP) goto not_ours;
     l3.l4 = l4;
-    __builtin_memcpy(source.addr, &ip6->saddr, 16);
+    ng911_copy16(source.addr, &ip6->saddr);
   } else {
     goto not_ours;
   }
@@ -294,24 +297,24 @@ NG911_UNROLL
     /* A datagram longer than what arrived was cut short: the stack would drop it too. */
     int truncated = len > avail;
     if (len > NG911_SIP_WINDOW) len = NG911_SIP_WINDOW;
-    struct ng911_sip_scan scan = {0};
-    __u8 *scratch = ng911_env_scratch(env);
-    if (!scratch) goto not_ours;
-    if (truncated || len == 0 || ng911_env_load(env, (__u32)(payload - data), scratch, len) != 0) {
-      scan.kind = NG911_SIP_MALFORMED;
+    struct ng911_scratch *sc = ng911_env_scratch(env);
+    if (!sc) goto not_ours;
+    struct ng911_sip_scan *scan = &sc->scan;
+    if (truncated || len == 0 || ng911_env_load(env, (__u32)(payload - data), sc->bytes, len) != 0) {
+      ng911_sip_reset(sc, 0);
+      scan->kind = NG911_SIP_MALFORMED;
     } else {
-      scan.buf = scratch;
-      scan.len = len;
-      ng911_sip_start(&scan);
-      if (scan.kind == NG911_SIP_REQUEST || scan.kind == NG911_SIP_RESPONSE) ng911_env_scan(&scan);
+      ng911_sip_reset(sc, len);
+      ng911_sip_start(sc);
+      if (scan->kind == NG911_SIP_REQUEST || scan->kind == NG911_SIP_RESPONSE) ng911_env_scan(sc);
     }
-    r.klass = ng911_class_of(&scan);
+    r.klass = ng911_class_of(scan);
     if (r.klass == NG911_CLASS_MALFORMED) {
       r.action = NG911_DROP;
       ng911_count(stats, r.klass, NG911_OUT_DROP_MALFORMED);
       return r;
     }
-    if ((cfg->flags & NG911_CFG_GUARD) && scan.kind == NG911_SIP_REQUEST) {
+    if ((cfg->flags & NG911_CFG_GUARD) && scan->kind == NG911_SIP_REQUEST) {
       int drop = ng911_guard_check(env, cfg, &source, r.klass);
       if (drop >= 0) {
         r.action = NG911_DROP;
@@ -319,15 +322,15 @@ NG911_UNROLL
         return r;
       }
     }
-    if (scan.has_call_id) {
-      r.hash = scan.call_id_hash;
+    if (scan->has_call_id) {
+      r.hash = scan->call_id_hash;
     } else {
       r.hash = ng911_tuple_hash(&l3, data_end);
       if (r.klass != NG911_CLASS_KEEPALIVE) ng911_count(stats, NG911_CLASS_COUNT, NG911_OUT_CALLID_FALLBACK);
     }
   }
 
-  r.backend = ng911_env_slot(env, (__u32)(r.hash % NG911_MAGLEV_SIZE));
+  r.backend = ng911_env_slot(env, ng911_maglev_slot(r.hash));
   const struct ng911_backend *b = r.backend == NG911_NO_BACKEND ? 0 : ng911_env_backend(env, r.backend);
   if (!b) {
     r.backend = NG911_NO_BACKEND;

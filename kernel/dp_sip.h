@@ -1,12 +1,15 @@
 /* The SIP classifier: start line, emergency Request-URI and Call-ID of one datagram, read from
- * a scratch buffer (the first NG911_SIP_WINDOW bytes of the UDP payload). Plain C that compiles
- * for BPF and in user space: the XDP program, the user-space twin and the unit tests run this
- * same code. Every index is masked with NG911_SCRATCH_MASK so the verifier can prove each load
- * in bounds without tracking the scan; bytes at or past `len` read as zero.
+ * the scratch buffer (struct ng911_scratch: the first NG911_SIP_WINDOW bytes of the UDP payload
+ * and the scan's state). Plain C that compiles for BPF and in user space: the XDP program, the
+ * user-space twin, the DPDK path and the unit tests run this same code. Every index is masked
+ * with NG911_SCRATCH_MASK so the verifier can prove each load in bounds without tracking the
+ * scan; bytes at or past `len` read as zero.
  *
- * The header scan is a sequence of steps with constant work each (four 8-byte words searched
- * for LF, or one word of the Call-ID hashed); the includer runs ng911_sip_step() in a loop:
- * bpf_loop() in the kernel, so the verifier checks one step rather than every iteration. */
+ * The header scan is a sequence of steps, each a header line (its line feed searched for a word
+ * at a time) or, at the Call-ID, the colon and the value hashed; the includer runs
+ * ng911_sip_step() in a loop: bpf_loop() in the kernel. The scan's state lives in the scratch
+ * map value, not on the stack, so the verifier reads it back as unknown numbers at each step
+ * and checks the step once, instead of following every range a position can take. */
 #ifndef NG911_DP_SIP_H
 #define NG911_DP_SIP_H
 
@@ -20,8 +23,17 @@
   ((__u64)(__u8)(a) | (__u64)(__u8)(b) << 8 | (__u64)(__u8)(c) << 16 | (__u64)(__u8)(d) << 24 | \
    (__u64)(__u8)(e) << 32 | (__u64)(__u8)(f) << 40 | (__u64)(__u8)(g) << 48 | (__u64)(__u8)(h) << 56)
 
-/* Words searched for a line end per step. */
-#define NG911_SCAN_WORDS 4u
+/* Loops the verifier should see unrolled (kernel) and GCC may unroll (user space). */
+#ifdef __clang__
+#define NG911_UNROLL _Pragma("unroll")
+#else
+#define NG911_UNROLL _Pragma("GCC unroll 8")
+#endif
+
+/* Words searched for a line end per step: a header line (20-80 bytes) usually ends in one step. */
+#define NG911_SCAN_WORDS 8u
+/* Words of the Call-ID's value hashed per step: most Call-IDs (a random part @ a host) fit. */
+#define NG911_VALUE_WORDS 6u
 /* Enough steps for the window: a step advances at least one byte and usually a line. */
 #define NG911_SIP_MAX_STEPS 512u
 
@@ -38,21 +50,6 @@ enum ng911_scan_phase {
   NG911_SCAN_COLON,      /* after "Call-ID"/"i": skipping white space and the colon */
   NG911_SCAN_VALUE,      /* hashing the Call-ID's value */
   NG911_SCAN_DONE,
-};
-
-/* The scan's state and result. `buf` is the scratch buffer (NG911_SCRATCH_SIZE bytes). */
-struct ng911_sip_scan {
-  const __u8 *buf;
-  __u32 len;             /* valid bytes in buf */
-  __u32 pos;             /* where the current step starts */
-  __u32 phase;           /* enum ng911_scan_phase */
-  __u32 first_line;      /* 1 until the start line's end is seen */
-  __u32 kind;            /* enum ng911_sip_kind */
-  __u32 is_invite;
-  __u32 emergency;       /* Request-URI is urn:service:sos or a sub-service */
-  __u32 has_call_id;     /* call_id_hash is set */
-  __u32 value_len;       /* Call-ID bytes hashed so far */
-  __u64 call_id_hash;
 };
 
 /* A 64-bit mix (the finaliser of MurmurHash3): cheap in BPF (two multiplies) and good enough
@@ -72,26 +69,44 @@ static inline __u64 ng911_mix(__u64 h, __u64 word) {
   return h ^ (h >> 29);
 }
 
-/* The 8 bytes at pos (masked), bytes at or past len reading as zero. */
-static inline __u64 ng911_word(const __u8 *buf, __u32 len, __u32 pos) {
-  __u64 w;
+/* Unaligned loads and stores of 2, 4 and 8 bytes. In BPF a pointer cast is one instruction
+ * (x86 and the verifier allow unaligned access), where memcpy from a byte pointer would become
+ * a byte-by-byte copy; in user space memcpy is the defined way and compiles to one move. */
 #ifdef __BPF__
-  w = *(const __u64 *)(buf + (pos & NG911_SCRATCH_MASK));
+#define NG911_ACCESS(bits)                                                                        \
+  static inline __u##bits ng911_load##bits(const void *p) { return *(const __u##bits *)p; }     \
+  static inline void ng911_store##bits(void *p, __u##bits v) { *(__u##bits *)p = v; }
 #else
-  __builtin_memcpy(&w, buf + (pos & NG911_SCRATCH_MASK), sizeof w);
+#define NG911_ACCESS(bits)                                                                        \
+  static inline __u##bits ng911_load##bits(const void *p) {                                     \
+    __u##bits v;                                                                                \
+    __builtin_memcpy(&v, p, sizeof v);                                                          \
+    return v;                                                                                   \
+  }                                                                                             \
+  static inline void ng911_store##bits(void *p, __u##bits v) { __builtin_memcpy(p, &v, sizeof v); }
 #endif
-  if (pos >= len) return 0;
-  if (len - pos < 8) w &= (1ull << ((len - pos) * 8)) - 1;
-  return w;
-}
+NG911_ACCESS(16)
+NG911_ACCESS(32)
+NG911_ACCESS(64)
 
-static inline __u32 ng911_byte(const __u8 *buf, __u32 len, __u32 pos) {
-  return pos < len ? buf[pos & NG911_SCRATCH_MASK] : 0;
-}
+/* The 8 bytes at pos (masked). Bytes at or past len read as zero without a length check in
+ * any load: the start line and each step read at most NG911_SCAN_REACH bytes on from where
+ * they start, never more than NG911_SCAN_TAIL - 8 past len, and zero the tail first when
+ * they could reach it (ng911_sip_zero_tail). */
+#define NG911_SCAN_REACH 128u
+static inline __u64 ng911_word(const __u8 *buf, __u64 pos) { return ng911_load64(buf + (pos & NG911_SCRATCH_MASK)); }
+
+static inline __u32 ng911_byte(const __u8 *buf, __u64 pos) { return buf[pos & NG911_SCRATCH_MASK]; }
 
 /* 0x80 in each byte of v that is zero; the lowest one is exact (higher ones may be borrows). */
 static inline __u64 ng911_zero_bytes(__u64 v) { return (v - NG911_ONES) & ~v & NG911_HIGHS; }
 static inline __u64 ng911_bytes_eq(__u64 w, __u8 c) { return ng911_zero_bytes(w ^ (NG911_ONES * c)); }
+/* 0x80 in exactly the bytes of w equal to c (no borrows: each byte's low seven bits are added
+ * on their own), for masks whose every flag counts, not just the lowest. */
+static inline __u64 ng911_bytes_eq_exact(__u64 w, __u8 c) {
+  __u64 v = w ^ (NG911_ONES * c);
+  return ~(((v & ~NG911_HIGHS) + ~NG911_HIGHS) | v) & NG911_HIGHS;
+}
 
 /* Index (0-7) of the lowest flagged byte of a nonzero ng911_zero_bytes() mask, without a
  * count-trailing-zeros instruction (BPF has none): the isolated bit times a de Bruijn-like
@@ -105,36 +120,67 @@ static inline int ng911_is_space(__u32 c) { return c == ' ' || c == '\t'; }
 
 /* Whether the Request-URI at `at` is urn:service:sos or a sub-service (RFC 5031), bare or as
  * the user part of a sip:/sips: URI. Scheme and URN compare case-insensitively. */
-static inline int ng911_emergency_uri(const __u8 *buf, __u32 len, __u32 at) {
-  __u64 u0 = ng911_word(buf, len, at) | NG911_LOWER;
-  __u32 rest; /* where "sos" starts */
+static inline int ng911_emergency_uri(const __u8 *buf, __u64 at) {
+  __u64 u0 = ng911_word(buf, at) | NG911_LOWER;
+  __u64 rest; /* where "sos" starts */
   if (u0 == NG911_W8('u', 'r', 'n', ':', 's', 'e', 'r', 'v')) {
-    if (((ng911_word(buf, len, at + 8) | NG911_LOWER) & 0xffffffffull) != NG911_W8('i', 'c', 'e', ':', 0, 0, 0, 0)) return 0;
+    if (((ng911_word(buf, at + 8) | NG911_LOWER) & 0xffffffffull) != NG911_W8('i', 'c', 'e', ':', 0, 0, 0, 0)) return 0;
     rest = at + 12;
   } else if (u0 == NG911_W8('s', 'i', 'p', ':', 'u', 'r', 'n', ':')) {
-    if ((ng911_word(buf, len, at + 8) | NG911_LOWER) != NG911_W8('s', 'e', 'r', 'v', 'i', 'c', 'e', ':')) return 0;
+    if ((ng911_word(buf, at + 8) | NG911_LOWER) != NG911_W8('s', 'e', 'r', 'v', 'i', 'c', 'e', ':')) return 0;
     rest = at + 16;
   } else if (u0 == NG911_W8('s', 'i', 'p', 's', ':', 'u', 'r', 'n')) {
-    if ((ng911_word(buf, len, at + 8) | NG911_LOWER) != NG911_W8(':', 's', 'e', 'r', 'v', 'i', 'c', 'e')) return 0;
-    if (ng911_byte(buf, len, at + 16) != ':') return 0;
+    if ((ng911_word(buf, at + 8) | NG911_LOWER) != NG911_W8(':', 's', 'e', 'r', 'v', 'i', 'c', 'e')) return 0;
+    if (ng911_byte(buf, at + 16) != ':') return 0;
     rest = at + 17;
   } else {
     return 0;
   }
-  if (((ng911_word(buf, len, rest) | NG911_LOWER) & 0xffffff) != NG911_W8('s', 'o', 's', 0, 0, 0, 0, 0)) return 0;
-  __u32 next = ng911_byte(buf, len, rest + 3);
+  if (((ng911_word(buf, rest) | NG911_LOWER) & 0xffffff) != NG911_W8('s', 'o', 's', 0, 0, 0, 0, 0)) return 0;
+  __u32 next = ng911_byte(buf, rest + 3);
   if (next == '.') { /* a sub-service: urn:service:sos.police */
-    __u32 c = ng911_byte(buf, len, rest + 4) | 0x20;
+    __u32 c = ng911_byte(buf, rest + 4) | 0x20;
     return c >= 'a' && c <= 'z';
   }
   return next == ' ' || next == ';' || next == '@' || next == '>' || next == '?';
 }
 
+/* A fresh scan of the window's len bytes, already in sc->bytes (the scratch holds the last
+ * packet's state and, past len, its bytes). */
+static inline void ng911_sip_reset(struct ng911_scratch *sc, __u64 len) {
+  struct ng911_sip_scan *s = &sc->scan;
+  s->len = len;
+  s->pos = 0;
+  s->value_len = 0;
+  s->call_id_hash = 0;
+  s->phase = NG911_SCAN_DONE;
+  s->first_line = 1;
+  s->kind = NG911_SIP_NONE;
+  s->is_invite = 0;
+  s->emergency = 0;
+  s->has_call_id = 0;
+  s->tail_zeroed = 0;
+}
+
+/* Makes the NG911_SCAN_TAIL bytes after the window read as zero, once per packet, and only when
+ * a read may reach them: a message whose Call-ID sits well before its end never pays for the
+ * ten stores. */
+static inline void ng911_sip_zero_tail(struct ng911_scratch *sc) {
+  struct ng911_sip_scan *s = &sc->scan;
+  if (s->tail_zeroed) return;
+  __u8 *tail = sc->bytes + (s->len & NG911_SCRATCH_MASK);
+NG911_UNROLL
+  for (__u32 i = 0; i < NG911_SCAN_TAIL / 8; i++) ng911_store64(tail + 8 * i, 0);
+  s->tail_zeroed = 1;
+}
+
 /* The start line, in constant work; sets kind, is_invite, emergency and where the scan goes on. */
-static inline void ng911_sip_start(struct ng911_sip_scan *s) {
-  const __u8 *buf = s->buf;
-  __u32 len = s->len;
-  __u64 w0 = ng911_word(buf, len, 0);
+static inline void ng911_sip_start(struct ng911_scratch *sc) {
+  struct ng911_sip_scan *s = &sc->scan;
+  const __u8 *buf = sc->bytes;
+  __u64 len = s->len;
+  if (len < NG911_SCAN_REACH) ng911_sip_zero_tail(sc);
+  __u64 w0 = ng911_word(buf, 0);
   s->phase = NG911_SCAN_LINE;
   s->first_line = 1;
   s->kind = NG911_SIP_MALFORMED;
@@ -151,8 +197,8 @@ static inline void ng911_sip_start(struct ng911_sip_scan *s) {
     return;
   }
   if (w0 == NG911_W8('S', 'I', 'P', '/', '2', '.', '0', ' ')) {
-    __u32 d0 = ng911_byte(buf, len, 8), d1 = ng911_byte(buf, len, 9), d2 = ng911_byte(buf, len, 10);
-    if (d0 < '1' || d0 > '6' || d1 < '0' || d1 > '9' || d2 < '0' || d2 > '9' || ng911_byte(buf, len, 11) != ' ') {
+    __u32 d0 = ng911_byte(buf, 8), d1 = ng911_byte(buf, 9), d2 = ng911_byte(buf, 10);
+    if (d0 < '1' || d0 > '6' || d1 < '0' || d1 > '9' || d2 < '0' || d2 > '9' || ng911_byte(buf, 11) != ' ') {
       s->phase = NG911_SCAN_DONE;
       return;
     }
@@ -162,11 +208,11 @@ static inline void ng911_sip_start(struct ng911_sip_scan *s) {
   }
   /* A request: METHOD SP Request-URI SP SIP/2.0; the method is at most 15 characters. */
   __u64 spaces = ng911_bytes_eq(w0, ' ');
-  __u32 method_len;
+  __u64 method_len;
   if (spaces) {
     method_len = ng911_first_byte(spaces);
   } else {
-    __u64 w1 = ng911_word(buf, len, 8);
+    __u64 w1 = ng911_word(buf, 8);
     __u64 more = ng911_bytes_eq(w1, ' ');
     if (!more) { s->phase = NG911_SCAN_DONE; return; }
     method_len = 8 + ng911_first_byte(more);
@@ -175,27 +221,27 @@ static inline void ng911_sip_start(struct ng911_sip_scan *s) {
   if (method_len == 0 || first < 'A' || first > 'Z') { s->phase = NG911_SCAN_DONE; return; }
   s->kind = NG911_SIP_REQUEST;
   s->is_invite = method_len == 6 && (w0 & 0xffffffffffffull) == NG911_W8('I', 'N', 'V', 'I', 'T', 'E', 0, 0);
-  s->emergency = (__u32)ng911_emergency_uri(buf, len, method_len + 1);
+  s->emergency = (__u32)ng911_emergency_uri(buf, method_len + 1);
   s->pos = method_len + 1;
 }
 
 /* The end of a line at lf: checks the start line's end, ends the scan at the blank line, or
  * looks at the next header field's name. Returns 1 when the scan is over. */
-static inline int ng911_sip_line_end(struct ng911_sip_scan *s, __u32 lf) {
-  const __u8 *buf = s->buf;
-  __u32 len = s->len;
+static inline int ng911_sip_line_end(struct ng911_scratch *sc, __u64 lf) {
+  struct ng911_sip_scan *s = &sc->scan;
+  const __u8 *buf = sc->bytes;
   if (s->first_line) {
     s->first_line = 0;
     /* A request's start line ends "SP SIP/2.0 CRLF" (RFC 3261 §7.1). */
     if (s->kind == NG911_SIP_REQUEST &&
-        (lf < 9 || ng911_word(buf, len, lf - 8) != NG911_W8('S', 'I', 'P', '/', '2', '.', '0', '\r') ||
-         ng911_byte(buf, len, lf - 9) != ' ')) {
+        (lf < 9 || ng911_word(buf, lf - 8) != NG911_W8('S', 'I', 'P', '/', '2', '.', '0', '\r') ||
+         ng911_byte(buf, lf - 9) != ' ')) {
       s->kind = NG911_SIP_MALFORMED;
       return 1;
     }
   }
-  __u32 at = lf + 1;
-  __u64 name = ng911_word(buf, len, at);
+  __u64 at = lf + 1;
+  __u64 name = ng911_word(buf, at);
   __u32 c0 = (__u32)(name & 0xff);
   if (c0 == '\r' || c0 == '\n') { /* the blank line: no Call-ID among the header fields */
     s->kind = NG911_SIP_MALFORMED;
@@ -220,23 +266,60 @@ static inline int ng911_sip_line_end(struct ng911_sip_scan *s, __u32 lf) {
   return 0;
 }
 
-/* One step of the header scan. Returns 1 when the scan is over (bpf_loop's convention). */
+/* The Call-ID's value ends in the word w at pos (ends flags where): the hash is final, or the
+ * message is malformed (an empty Call-ID, a NUL in it). Returns 1: the scan is over. */
+static inline int ng911_sip_value_end(struct ng911_scratch *sc, __u64 hash, __u64 value_len, __u64 pos, __u64 w,
+                                      __u64 ends) {
+  struct ng911_sip_scan *s = &sc->scan;
+  __u64 len = s->len;
+  __u32 n = ng911_first_byte(ends);
+  if (n) hash = ng911_mix(hash, w & ((1ull << (n * 8)) - 1));
+  value_len += n;
+  /* A value cut by the end of the window is not the Call-ID: its hash would differ from the
+   * same call's shorter messages. Zero bytes only mean the end when they are past len. */
+  int inside = pos + n < len;
+  __u32 end = ng911_byte(sc->bytes, pos + n);
+  if (inside && end != 0 && value_len > 0) {
+    s->call_id_hash = ng911_fmix64(hash ^ value_len);
+    s->has_call_id = 1;
+  } else if (value_len == 0 || (inside && end == 0)) {
+    s->kind = NG911_SIP_MALFORMED;
+  }
+  s->value_len = value_len;
+  s->phase = NG911_SCAN_DONE;
+  return 1;
+}
+
+/* One step of the header scan; ctx points to a struct ng911_scratch pointer. Returns 1 when the
+ * scan is over (bpf_loop's convention).
+ *
+ * A step is a header line: up to NG911_SCAN_WORDS words searched for its line feed, and the
+ * next line's name looked at. When that name is Call-ID, the same step skips the colon and
+ * hashes up to NG911_VALUE_WORDS words of the value, so a typical message takes one step per
+ * header line before the Call-ID and no more: the per-step cost (a call, the state read and
+ * written back through memory) is paid per line, not per word. */
 static inline int ng911_sip_step(__u32 index, void *ctx) {
-  struct ng911_sip_scan *s = (struct ng911_sip_scan *)ctx;
-  const __u8 *buf = s->buf;
-  __u32 len = s->len;
-  __u32 pos = s->pos;
+  struct ng911_scratch *sc = *(struct ng911_scratch **)ctx;
+  struct ng911_sip_scan *s = &sc->scan;
+  const __u8 *buf = sc->bytes;
+  __u64 len = s->len;
+  __u64 pos = s->pos;
+  __u32 phase = s->phase;
   (void)index;
-  if (s->phase == NG911_SCAN_DONE) return 1;
+  if (phase == NG911_SCAN_DONE) return 1;
   if (pos >= len) { /* the window ended first: no Call-ID seen (the caller falls back) */
     s->phase = NG911_SCAN_DONE;
     return 1;
   }
-  if (s->phase == NG911_SCAN_LINE) {
-    /* Four words a step: header lines are 20-80 bytes, so most lines take one or two steps. */
-    __u32 lf = 0, found = 0;
+  if (pos + NG911_SCAN_REACH > len) ng911_sip_zero_tail(sc);
+  if (phase == NG911_SCAN_LINE) {
+    __u64 lf = 0;
+    int found = 0;
+    /* One masked base, then constant offsets: the scratch has room for them past the mask. */
+    const __u8 *line = buf + (pos & NG911_SCRATCH_MASK);
+NG911_UNROLL
     for (__u32 k = 0; k < NG911_SCAN_WORDS; k++) {
-      __u64 m = ng911_bytes_eq(ng911_word(buf, len, pos + 8 * k), '\n');
+      __u64 m = ng911_bytes_eq(ng911_load64(line + 8 * k), '\n');
       if (m) {
         lf = pos + 8 * k + ng911_first_byte(m);
         found = 1;
@@ -251,14 +334,28 @@ static inline int ng911_sip_step(__u32 index, void *ctx) {
       s->pos = len;
       return 0;
     }
-    if (ng911_sip_line_end(s, lf)) s->phase = NG911_SCAN_DONE;
-    return s->phase == NG911_SCAN_DONE;
+    if (ng911_sip_line_end(sc, lf)) {
+      s->phase = NG911_SCAN_DONE;
+      return 1;
+    }
+    if (s->phase != NG911_SCAN_COLON) return 0;
+    phase = NG911_SCAN_COLON;
+    pos = s->pos;
   }
-  if (s->phase == NG911_SCAN_COLON) {
-    __u32 c = ng911_byte(buf, len, pos);
-    if (c == ':' || ng911_is_space(c)) {
-      s->pos = pos + 1;
+  if (phase == NG911_SCAN_COLON) {
+    /* White space and colons before the value (HCOLON), eight bytes at a time. Bytes past
+     * len read as zero, which is no separator: the skip stops there at the latest. */
+    __u64 w = ng911_word(buf, pos);
+    __u64 sep = ng911_bytes_eq_exact(w, ':') | ng911_bytes_eq_exact(w, ' ') | ng911_bytes_eq_exact(w, '\t');
+    __u64 other = ~sep & NG911_HIGHS;
+    if (!other) {
+      s->pos = pos + 8;
       return 0;
+    }
+    pos += ng911_first_byte(other);
+    if (pos >= len) {
+      s->phase = NG911_SCAN_DONE;
+      return 1;
     }
     s->phase = NG911_SCAN_VALUE;
     s->value_len = 0;
@@ -267,28 +364,25 @@ static inline int ng911_sip_step(__u32 index, void *ctx) {
   /* The Call-ID value: a word, optionally "@" word, so it ends at the first white space, CR or
    * LF. Hashed 8 bytes at a time from its first byte, so the hash does not depend on where in
    * the packet the value sits. */
-  __u64 w = ng911_word(buf, len, pos);
-  __u64 ends = ng911_bytes_eq(w, '\r') | ng911_bytes_eq(w, '\n') | ng911_bytes_eq(w, ' ') | ng911_bytes_eq(w, '\t') |
-               ng911_zero_bytes(w);
-  if (!ends) {
-    s->call_id_hash = ng911_mix(s->call_id_hash, w);
-    s->value_len += 8;
-    s->pos = pos + 8;
-    return 0;
+  __u64 hash = s->call_id_hash, value_len = s->value_len;
+NG911_UNROLL
+  for (__u32 k = 0; k < NG911_VALUE_WORDS; k++) {
+    if (pos >= len) { /* cut by the window: no Call-ID (the caller falls back) */
+      s->phase = NG911_SCAN_DONE;
+      return 1;
+    }
+    __u64 w = ng911_word(buf, pos);
+    __u64 ends = ng911_bytes_eq(w, '\r') | ng911_bytes_eq(w, '\n') | ng911_bytes_eq(w, ' ') | ng911_bytes_eq(w, '\t') |
+                 ng911_zero_bytes(w);
+    if (ends) return ng911_sip_value_end(sc, hash, value_len, pos, w, ends);
+    hash = ng911_mix(hash, w);
+    value_len += 8;
+    pos += 8;
   }
-  __u32 n = ng911_first_byte(ends);
-  if (n) s->call_id_hash = ng911_mix(s->call_id_hash, w & ((1ull << (n * 8)) - 1));
-  s->value_len += n;
-  /* A value cut by the end of the window is not the Call-ID: its hash would differ from the
-   * same call's shorter messages. Zero bytes only mean the end when they are past len. */
-  if (pos + n < len && ng911_byte(buf, len, pos + n) != 0 && s->value_len > 0) {
-    s->call_id_hash = ng911_fmix64(s->call_id_hash ^ s->value_len);
-    s->has_call_id = 1;
-  } else if (s->value_len == 0 || (pos + n < len && ng911_byte(buf, len, pos + n) == 0)) {
-    s->kind = NG911_SIP_MALFORMED; /* empty Call-ID, or a NUL in it */
-  }
-  s->phase = NG911_SCAN_DONE;
-  return 1;
+  s->call_id_hash = hash;
+  s->value_len = value_len;
+  s->pos = pos;
+  return 0;
 }
 
 #endif /* NG911_DP_SIP_H */

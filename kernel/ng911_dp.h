@@ -13,14 +13,16 @@
 #define NG911_MAX_BACKENDS 256u
 #define NG911_NO_BACKEND 0xffffffffu
 #define NG911_MAX_SIP_PORTS 4
-#define NG911_GUARD_SOURCES 65536u
+#define NG911_GUARD_SOURCES 65536u /* slots of the flood guard's table: a power of two */
 /* SIP bytes looked at per datagram: a full Ethernet MTU's UDP payload. Header fields past it
  * (a Call-ID behind a very long Via stack) are not seen; such packets hash on the 5-tuple. */
 #define NG911_SIP_WINDOW 1472u
 /* Scratch buffer for the scan: a power of two (indices are masked for the verifier) with room
- * for an 8-byte load at the last masked index. */
+ * past the last masked index for a step's constant offsets (8 words) and the zeroed tail. */
 #define NG911_SCRATCH_MASK 2047u
-#define NG911_SCRATCH_SIZE (NG911_SCRATCH_MASK + 1u + 16u)
+#define NG911_SCRATCH_SIZE (NG911_SCRATCH_MASK + 1u + 128u)
+/* Bytes after the window that read as zero during a scan (zeroed per packet). */
+#define NG911_SCAN_TAIL 80u
 
 /* What a packet is. */
 enum ng911_class {
@@ -103,6 +105,36 @@ struct ng911_guard {
   __u64 last_ns;
   __u64 request_credit_ns;
   __u64 invite_credit_ns;
+};
+
+/* One slot of the guard's direct-mapped table: the source that holds it and its buckets. */
+struct ng911_guard_slot {
+  struct ng911_source_key key;
+  struct ng911_guard guard;
+};
+
+/* The SIP classifier's per-CPU scratch (kernel/dp_sip.h): the scan's state, then the first
+ * NG911_SIP_WINDOW bytes of the datagram. The state sits in the map value rather than on the
+ * BPF stack so that the verifier reads it back as unknown numbers at every step of the scan
+ * and checks a step once. Positions are 64-bit: BPF would zero-extend every 32-bit one. */
+struct ng911_sip_scan {
+  __u64 len;             /* valid bytes in the window */
+  __u64 pos;             /* where the next step starts */
+  __u64 value_len;       /* Call-ID bytes hashed so far */
+  __u64 call_id_hash;
+  __u32 phase;           /* enum ng911_scan_phase (dp_sip.h) */
+  __u32 first_line;      /* 1 until the start line's end is seen */
+  __u32 kind;            /* enum ng911_sip_kind (dp_sip.h) */
+  __u32 is_invite;
+  __u32 emergency;       /* Request-URI is urn:service:sos or a sub-service */
+  __u32 has_call_id;     /* call_id_hash is set */
+  __u32 tail_zeroed;     /* the bytes after the window read as zero */
+  __u32 pad;
+};
+
+struct ng911_scratch {
+  struct ng911_sip_scan scan;
+  __u8 bytes[NG911_SCRATCH_SIZE];
 };
 
 #endif /* NG911_DP_H */

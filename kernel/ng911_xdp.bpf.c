@@ -12,10 +12,6 @@ struct ng911_env {
 
 #include "ng911_dp.h"
 
-struct ng911_scratch {
-  __u8 bytes[NG911_SCRATCH_SIZE];
-};
-
 struct {
   __uint(type, BPF_MAP_TYPE_ARRAY);
   __uint(max_entries, 1);
@@ -60,11 +56,12 @@ struct {
   __type(value, __u32);
 } ng911_ports_map SEC(".maps");
 
+/* The flood guard's sources, direct-mapped by a hash of the address (dp_pipeline.h). */
 struct {
-  __uint(type, BPF_MAP_TYPE_LRU_HASH);
+  __uint(type, BPF_MAP_TYPE_ARRAY);
   __uint(max_entries, NG911_GUARD_SOURCES);
-  __type(key, struct ng911_source_key);
-  __type(value, struct ng911_guard);
+  __type(key, __u32);
+  __type(value, struct ng911_guard_slot);
 } ng911_guard_map SEC(".maps");
 
 static __u32 zero_key;
@@ -77,10 +74,9 @@ static __always_inline struct ng911_stats *ng911_env_stats(struct ng911_env *env
   (void)env;
   return bpf_map_lookup_elem(&ng911_stats_map, &zero_key);
 }
-static __always_inline __u8 *ng911_env_scratch(struct ng911_env *env) {
+static __always_inline struct ng911_scratch *ng911_env_scratch(struct ng911_env *env) {
   (void)env;
-  struct ng911_scratch *s = bpf_map_lookup_elem(&ng911_scratch_map, &zero_key);
-  return s ? s->bytes : 0;
+  return bpf_map_lookup_elem(&ng911_scratch_map, &zero_key);
 }
 static __always_inline int ng911_env_load(struct ng911_env *env, __u32 off, __u8 *dst, __u32 len) {
   /* Keeps the compiler from checking one copy of len and passing another to the helper. */
@@ -89,14 +85,9 @@ static __always_inline int ng911_env_load(struct ng911_env *env, __u32 off, __u8
   if (n == 0 || n > NG911_SIP_WINDOW) return -1;
   return (int)bpf_xdp_load_bytes(env->ctx, off, dst, n);
 }
-static __always_inline struct ng911_guard *ng911_env_guard(struct ng911_env *env, const struct ng911_source_key *key) {
+static __always_inline struct ng911_guard_slot *ng911_env_guard(struct ng911_env *env, __u32 slot) {
   (void)env;
-  return bpf_map_lookup_elem(&ng911_guard_map, key);
-}
-static __always_inline void ng911_env_guard_add(struct ng911_env *env, const struct ng911_source_key *key,
-                                                const struct ng911_guard *g) {
-  (void)env;
-  bpf_map_update_elem(&ng911_guard_map, key, g, BPF_ANY);
+  return bpf_map_lookup_elem(&ng911_guard_map, &slot);
 }
 static __always_inline __u32 ng911_env_slot(struct ng911_env *env, __u32 slot) {
   (void)env;
@@ -114,16 +105,15 @@ static __always_inline __u64 ng911_env_now(struct ng911_env *env) {
   return bpf_ktime_get_coarse_ns();
 }
 
-struct ng911_sip_scan;
-static __always_inline void ng911_env_scan(struct ng911_sip_scan *scan);
+static __always_inline void ng911_env_scan(struct ng911_scratch *sc);
 
 #include "dp_pipeline.h"
 
 /* One step per call: the verifier checks the step once instead of every iteration. */
 static long ng911_scan_step(__u32 index, void *ctx) { return ng911_sip_step(index, ctx); }
 
-static __always_inline void ng911_env_scan(struct ng911_sip_scan *scan) {
-  bpf_loop(NG911_SIP_MAX_STEPS, ng911_scan_step, scan, 0);
+static __always_inline void ng911_env_scan(struct ng911_scratch *sc) {
+  bpf_loop(NG911_SIP_MAX_STEPS, ng911_scan_step, &sc, 0);
 }
 
 SEC("xdp")

@@ -1,10 +1,13 @@
 # The dataplane (issue 6): the XDP program and its user-space twin on packet fixtures, Maglev,
 # the controller, and an end-to-end test through network namespaces.
 
-# No privileges needed: the twin runs the kernel's pipeline code in user space.
-ng911_boost_test(dataplane_tests dataplane/fixtures.cpp dataplane/twin_test.cpp dataplane/maglev_test.cpp)
+# No privileges needed: the twin runs the kernel's pipeline code in user space; the classifier
+# is checked against the stage-one one it replaced (stage1/, the oracle).
+ng911_boost_test(dataplane_tests dataplane/fixtures.cpp dataplane/twin_test.cpp dataplane/maglev_test.cpp
+  dataplane/classifier_equivalence_test.cpp dataplane/stage1/stage1_sip.c)
 target_link_libraries(dataplane_tests PRIVATE ng911_dataplane_core)
-ng911_add_suites(dataplane_tests SUITES dataplane_twin maglev)
+ng911_add_suites(dataplane_tests SUITES dataplane_twin maglev classifier_equivalence)
+set_source_files_properties(dataplane/stage1/stage1_sip.c PROPERTIES COMPILE_OPTIONS "-std=gnu11")
 
 # Root: the same fixtures through the kernel (BPF_PROG_TEST_RUN), byte for byte against the twin.
 ng911_boost_test(dataplane_xdp_tests dataplane/fixtures.cpp dataplane/xdp_test.cpp)

@@ -155,6 +155,8 @@ wait_for "the added backend joins after its first answer" 10 in_table 2 || true
 expect_rc 0 "stats command" -- "$dataplane" stats --pin-dir "$pins"
 expect_out "emergency_invite +[1-9]" "stats count emergency INVITEs"
 expect_out "redirect +[1-9]" "stats count redirected packets"
+expect_rc 0 "stats through the control socket" -- "$dataplane" stats --control "$tmp/control.sock"
+expect_out "emergency_invite +[1-9]" "the control socket's stats count emergency INVITEs"
 expect_rc 0 "GET /metrics" -- in_ns n curl -sf "http://127.0.0.1:$metrics_port/metrics"
 expect_out 'ng911_dataplane_packets_total\{class="emergency_invite"\} [1-9]' "metrics: packets per class"
 expect_out 'ng911_dataplane_dropped_total\{reason="malformed"\}' "metrics: drops per reason"

@@ -66,6 +66,34 @@ BOOST_AUTO_TEST_CASE(fixtures_classified_and_forwarded) {
   }
 }
 
+BOOST_AUTO_TEST_CASE(shared_tables_and_a_core_state_run_as_the_twin) {
+  // The split the DPDK path runs: tables written by the control plane, state per core.
+  auto tables = std::make_unique<ng911_tables>();
+  auto worker = std::make_unique<ng911_worker>();
+  ng911_tables_init(tables.get());
+  ng911_worker_init(worker.get());
+  tables->config = lab_config();
+  tables->backends[0] = lab_backend();
+  for (auto& slot : tables->table) slot = 0;
+  worker->now_ns = 1'000'000'000ull;
+  auto twin = lab_twin();
+  int forwarded = 0;
+  for (auto& f : fixtures()) {
+    BOOST_TEST_CONTEXT(f.name) {
+      auto by_twin = f.frame, by_worker = f.frame;
+      auto a = run(*twin, by_twin);
+      auto b = ng911_worker_run(tables.get(), worker.get(), by_worker.data(), static_cast<__u32>(by_worker.size()), 1);
+      BOOST_TEST(a.action == b.action);
+      BOOST_TEST(a.klass == b.klass);
+      BOOST_TEST(a.hash == b.hash);
+      BOOST_TEST(by_twin == by_worker);
+      forwarded += b.action == kTx;
+    }
+  }
+  BOOST_TEST(forwarded > 20);
+  for (int i = 0; i < NG911_COUNTERS; ++i) BOOST_TEST(worker->stats.packets[i] == twin->stats.packets[i]);
+}
+
 BOOST_AUTO_TEST_CASE(udp_without_checksum_stays_without) {
   FrameSpec s;
   s.udp_checksum = false;
