@@ -50,7 +50,7 @@ fi
 
 # npm packages of each part that has a lockfile (sample data, the PSAP console), installed again
 # only when the lockfile changed.
-for dir in "$NG911_ROOT/scripts/sample-data" "$NG911_ROOT/psap-ui"; do
+for dir in "$NG911_ROOT/scripts/sample-data" "$NG911_ROOT/psap-ui/console"; do
   [ -f "$dir/package-lock.json" ] || continue
   if [ ! -f "$dir/node_modules/.package-lock.json" ] || [ "$dir/package-lock.json" -nt "$dir/node_modules/.package-lock.json" ]; then
     log "deps: installing npm packages in ${dir#"$NG911_ROOT"/}"

@@ -140,7 +140,8 @@ asio::awaitable<ApiResponse> Api::route(const ApiRequest& request, const std::st
     r.headers.emplace_back("Set-Cookie", std::string(kSessionCookie) + "=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0");
     co_return r;
   }
-  if (path == "/api/me") co_return json_response(200, {{"name", user->name}, {"role", role_name(user->role)}});
+  if (path == "/api/me")
+    co_return json_response(200, {{"name", user->name}, {"role", role_name(user->role)}, {"ready", psap_.taker_is_ready(user->name)}});
   if (path == "/api/me/ready" || path == "/api/me/not-ready") {
     if (!want("POST")) co_return error(405, "POST only");
     bool ready = path == "/api/me/ready";

@@ -228,12 +228,26 @@ struct Psap::Impl : std::enable_shared_from_this<Impl> {
   std::string contact(const std::string& user, sip::Protocol p) const {
     return "<sip:" + user + "@" + sent_by() + (p == sip::Protocol::tcp ? ";transport=tcp" : "") + ">";
   }
-  const Queue* queue_of(std::string_view request_uri) const {
+  const Queue* queue_of(std::string_view uri_text) const {
     try {
-      auto uri = sip::parse_uri(request_uri);
+      auto uri = sip::parse_uri(uri_text);
       for (const auto& q : queues)
         if (uri.is_sip() && uri.user == q.user) return &q;
     } catch (const sip::SyntaxError&) {
+    }
+    return nullptr;
+  }
+  // The queue a request is for: its Request-URI, else a Route naming one of our queues. An ESRP
+  // (ng911-esrp, NENA i3) keeps the service URN (urn:service:sos) as the Request-URI and routes
+  // to the PSAP's queue with a loose Route (<sip:psap-a@...;lr>).
+  const Queue* queue_of(const sip::Message& m) const {
+    if (const Queue* q = queue_of(m.request_uri())) return q;
+    for (const auto* h : m.find_all(sip::HeaderId::route)) {
+      try {
+        for (const auto& r : sip::parse_name_addr_list(h->value))
+          if (const Queue* q = queue_of(r.uri.text)) return q;
+      } catch (const sip::SyntaxError&) {
+      }
     }
     return nullptr;
   }
@@ -609,7 +623,7 @@ struct Psap::Impl : std::enable_shared_from_this<Impl> {
 
   void on_invite(const std::string& key, const sip::Message& invite, const sip::Endpoint& from) {
     ++counters.invites;
-    const Queue* q = queue_of(invite.request_uri());
+    const Queue* q = queue_of(invite);
     if (!q) {
       ++counters.rejected;
       respond(key, 404, "Not Found", new_tag());
@@ -788,7 +802,7 @@ struct Psap::Impl : std::enable_shared_from_this<Impl> {
     } catch (const sip::SyntaxError&) {
     }
     if (!c) {
-      const Queue* q = queue_of(m.request_uri());
+      const Queue* q = queue_of(m);
       // Page-mode messages of one conversation share the caller and the queue, not a Call-ID.
       for (auto& [id, candidate] : calls)
         if (candidate.kind == "text" && is_live(candidate.state) && candidate.view.caller_uri == caller &&
@@ -852,7 +866,7 @@ struct Psap::Impl : std::enable_shared_from_this<Impl> {
       if (granted == 0) subscriptions.erase(it);
       return;
     }
-    const Queue* q = queue_of(m.request_uri());
+    const Queue* q = queue_of(m);
     if (!q) {
       respond(key, 404, "Not Found", new_tag());
       return;
@@ -1078,7 +1092,9 @@ struct Psap::Impl : std::enable_shared_from_this<Impl> {
     if (c->text_target.empty()) return {409, "call " + std::to_string(id) + " has no address to text", {}};
     std::optional<sip::Endpoint> to;
     try {
-      to = sip::endpoint_of(sip::parse_uri(strip_brackets(c->text_target)), c->peer.protocol);
+      // RFC 3263 §4.1: a SIP URI without a transport parameter is reached over UDP, whatever
+      // transport the caller's MESSAGE came in by (the ESRP forwards large ones over TCP).
+      to = sip::endpoint_of(sip::parse_uri(strip_brackets(c->text_target)), sip::Protocol::udp);
     } catch (const sip::SyntaxError&) {
     }
     sip::Endpoint target = to ? *to : c->peer;  // a name we cannot resolve: through the ESRP it came by
@@ -1249,6 +1265,11 @@ void Psap::taker_ready(const std::string& user, bool ready) {
 void Psap::taker_gone(const std::string& user) {
   if (impl_->takers.erase(user)) impl_->queue_changed();
   impl_->push({{"type", "queue"}, {"supervisor", impl_->supervisor()}});
+}
+
+bool Psap::taker_is_ready(const std::string& user) const {
+  auto it = impl_->takers.find(user);
+  return it != impl_->takers.end() && it->second.ready;
 }
 
 std::uint64_t Psap::seq() const { return impl_->seq; }

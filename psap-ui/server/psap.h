@@ -101,6 +101,8 @@ class Psap {
   void taker_present(const std::string& user);
   void taker_ready(const std::string& user, bool ready);
   void taker_gone(const std::string& user);
+  // Whether the call-taker said ready (a console that reloads shows its true state).
+  bool taker_is_ready(const std::string& user) const;
 
   std::uint64_t seq() const;
   std::uint16_t sip_port() const;
