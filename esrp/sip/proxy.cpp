@@ -95,9 +95,18 @@ struct StatefulProxy::Impl : std::enable_shared_from_this<Impl> {
     tick();
   }
 
+  mutable std::string self_address_;  // transport->address() as text, made once
+
   std::string self_host() const {
     auto a = transport->address();
     return a.is_v6() ? "[" + a.to_string() + "]" : a.to_string();
+  }
+
+  // Our Record-Route URI for one side of us: the port and transport that side reaches us on.
+  std::string record_route_uri(Protocol p) const {
+    std::uint16_t port = p == Protocol::tls && transport->tls_port() ? transport->tls_port() : transport->port();
+    const char* param = p == Protocol::tcp ? ";transport=tcp" : p == Protocol::tls ? ";transport=tls" : "";
+    return "<sip:" + self_host() + ":" + std::to_string(port) + param + ";lr>";
   }
 
   // Every 10 ms: fire due transaction timers.
@@ -170,7 +179,11 @@ struct StatefulProxy::Impl : std::enable_shared_from_this<Impl> {
   }
 
   bool addressed_to_us(const Uri& uri) const {
-    return uri.is_sip() && uri.host == transport->address().to_string() && uri.port.value_or(5060) == transport->port();
+    if (!uri.is_sip()) return false;
+    unsigned port = uri.port.value_or(5060);
+    if (port != transport->port() && (transport->tls_port() == 0 || port != transport->tls_port())) return false;
+    if (self_address_.empty()) self_address_ = transport->address().to_string();  // asked for every message
+    return uri.host == self_address_;
   }
 
 
@@ -218,27 +231,33 @@ struct StatefulProxy::Impl : std::enable_shared_from_this<Impl> {
     b.replace(HeaderId::max_forwards, std::to_string(mf ? *mf - 1 : 70u));
     std::vector<NameAddr> routes = m.route();
     std::size_t first = 0;
-    if (!routes.empty() && addressed_to_us(routes.front().uri)) {  // a loose route naming us
+    // Loose routes naming us: one, or two where we double-record-routed (RFC 5658); the last
+    // one says which transport the next hop takes, unless its own URI says.
+    Protocol onward = from.protocol;
+    while (first < routes.size() && first < 2 && addressed_to_us(routes[first].uri)) {
+      if (auto ours = endpoint_of(routes[first].uri, Protocol::udp)) onward = ours->protocol;
       b.pop_first_value(HeaderId::route);
-      first = 1;
+      ++first;
     }
     std::optional<Endpoint> target;
     Uri ruri = m.parsed_request_uri();
     if (forced) {
       target = forced;
     } else if (first < routes.size()) {
-      target = endpoint_of(routes[first].uri, from.protocol);
+      target = endpoint_of(routes[first].uri, onward);
     } else if (addressed_to_us(ruri) || !ruri.is_sip()) {
       if (!config.next_hops.empty()) target = config.next_hops.front();
     } else {
-      target = endpoint_of(ruri, from.protocol);
+      target = endpoint_of(ruri, onward);
     }
     if (!target) return std::nullopt;
-    std::string transport_param = target->protocol == Protocol::tcp   ? ";transport=tcp"
-                                  : target->protocol == Protocol::tls ? ";transport=tls"
-                                                                      : "";
-    if (m.method() == "INVITE" || m.method() == "SUBSCRIBE" || m.method() == "REFER")
-      b.add_top("Record-Route", "<sip:" + self_host() + ":" + std::to_string(transport->port()) + transport_param + ";lr>");
+    if (m.method() == "INVITE" || m.method() == "SUBSCRIBE" || m.method() == "REFER") {
+      // RFC 5658: where the call changes transport at us (a caller on UDP, a large INVITE on to
+      // the PSAP over TCP), each side gets the URI it reaches us on, or in-dialog requests
+      // would go back to the caller over the wrong transport.
+      if (from.protocol != target->protocol) b.add_top("Record-Route", record_route_uri(from.protocol));
+      b.add_top("Record-Route", record_route_uri(target->protocol));
+    }
     std::uint16_t via_port = target->protocol == Protocol::tls ? outbound->tls_port() : outbound->port();
     b.push_via("SIP/2.0/" + std::string(protocol_name(target->protocol)) + " " + self_host() + ":" +
                std::to_string(via_port) + ";branch=" + branch + ";rport");

@@ -42,6 +42,17 @@ for k in call_start location lost_query lost_answer route answered call_end; do
   [[ " $kinds " == *" $k "* ]] && pass "call log has $k" || fail "call log lacks $k (has: $kinds)"
 done
 
+# 1b. A caller on UDP, PSAP 0 on TCP (the large INVITE goes on over TCP): the ESRP record-routes
+#     twice (RFC 5658), one URI per transport, so that the PSAP's own BYE reaches the caller
+#     over UDP, not over a TCP connection the caller never offered.
+callee psap0 "$psap0_port" "-t t1 -sf $escen/psap-hangs-up.xml" 1
+caller hangup INVITE value --callee-hangs-up && pass "PSAP hangs up: the caller got its BYE over UDP" \
+  || fail "PSAP hangs up: the caller did not get the BYE"
+callee_done psap0 && pass "PSAP hangs up: its BYE was answered" || fail "PSAP hangs up: no answer to its BYE"
+grep -q "^Record-Route: <sip:127.0.0.1:$esrp_port;transport=tcp;lr>" "$tmp/psap0.msg" \
+  && grep -q "^Record-Route: <sip:127.0.0.1:$esrp_port;lr>" "$tmp/psap0.msg" \
+  && pass "double Record-Route across UDP and TCP" || fail "no double Record-Route: $(grep -i '^Record-Route' "$tmp/psap0.msg" | head -2)"
+
 # 2. Civic location by value: the LoST server's civic matching finds PSAP 0.
 callee psap0 "$psap0_port" "-sn uas" 1
 caller civic INVITE civic && pass "civic: call completed" || fail "civic: call failed"

@@ -6,7 +6,9 @@ text-to-911 MESSAGE, with the caller's location given one way or another:
   ref URL  location by reference (Geolocation: <URL>), HELD dereference
   none     no Geolocation at all
   garbled  Geolocation cid: naming a PIDF-LO that is not XML
-usage: make_uac.py INVITE|MESSAGE value|civic|none|garbled|ref URL > scenario.xml"""
+With --callee-hangs-up (INVITE only) the caller, after its ACK, waits for the PSAP's BYE and
+answers it instead of sending one.
+usage: make_uac.py INVITE|MESSAGE value|civic|none|garbled|ref URL [--callee-hangs-up] > scenario.xml"""
 import sys
 
 PIDF_HEAD = ('<?xml version="1.0" encoding="UTF-8"?>\n'
@@ -26,6 +28,9 @@ TEXT = 'Help, there is a fire at my neighbour\'s house.\n'
 
 
 def main():
+    args = [a for a in sys.argv[1:] if a != '--callee-hangs-up']
+    callee_hangs_up = len(args) != len(sys.argv) - 1
+    sys.argv = [sys.argv[0]] + args
     method, how = sys.argv[1], sys.argv[2]
     first = SDP if method == 'INVITE' else TEXT
     first_type = 'application/sdp' if method == 'INVITE' else 'text/plain'
@@ -66,9 +71,14 @@ def main():
                   '      Max-Forwards: 70\n      Content-Length: 0\n\n')
         out += ['  <recv response="100" optional="true"/>', '  <recv response="180" optional="true"/>',
                 '  <recv response="200" rrs="true" timeout="15000"/>',
-                '  <send>', '    <![CDATA[', dialog % ('ACK', '1 ACK'), '    ]]>', '  </send>',
-                '  <send retrans="500">', '    <![CDATA[', dialog % ('BYE', '2 BYE'), '    ]]>', '  </send>',
-                '  <recv response="200" timeout="15000"/>']
+                '  <send>', '    <![CDATA[', dialog % ('ACK', '1 ACK'), '    ]]>', '  </send>']
+        if callee_hangs_up:
+            ok = ('      SIP/2.0 200 OK\n      [last_Via:]\n      [last_From:]\n      [last_To:]\n      [last_Call-ID:]\n'
+                  '      [last_CSeq:]\n      Content-Length: 0\n\n')
+            out += ['  <recv request="BYE" timeout="15000"/>', '  <send>', '    <![CDATA[', ok, '    ]]>', '  </send>']
+        else:
+            out += ['  <send retrans="500">', '    <![CDATA[', dialog % ('BYE', '2 BYE'), '    ]]>', '  </send>',
+                    '  <recv response="200" timeout="15000"/>']
     out.append('</scenario>')
     print('\n'.join(out))
 
