@@ -23,7 +23,9 @@ void add_controller_options(po::options_description& o, ControllerFlags& f) {
 
 ControllerConfig controller_config(ControllerFlags& f, const po::variables_map& vm) {
   ControllerConfig c = f.config;
-  if (vm.count("sip-port")) c.sip_ports.erase(c.sip_ports.begin());  // the default goes when ports are given
+  // Ports given replace the default 5060 (taken from the parsed values, whether or not
+  // program_options has already stored them over the default).
+  if (vm.count("sip-port")) c.sip_ports = vm["sip-port"].as<std::vector<std::uint16_t>>();
   c.guard = f.guard != "off";
   c.health_checks = f.health != "off";
   c.health_interval = std::chrono::milliseconds(f.interval_ms);

@@ -218,31 +218,44 @@ run_nginx() {
   report "nginx stream (hash \$remote_addr)" "$1"
 }
 
-# The DPDK path's hook: the same classifier on a DPDK port (net_af_xdp on n0) in place of the
-# XDP program, with the same backends and flags as `ng911-dataplane run`. Whoever adds the DPDK
-# path adjusts the command line here if it differs; until its binary exists this says so.
+# The DPDK path's hook: the same classifier on DPDK ports in place of the XDP program, with the
+# same backends and flags as `ng911-dataplane run`. Every node veth is a port (net_af_xdp, or
+# net_af_packet with NG911_DPDK_PMD=af_packet): frames come in on n0 and leave by the backend's
+# n$i. Health checks off and each backend's MAC and port given: an af_xdp port takes the backends'
+# answers away from the kernel, and the DPDK path has no way to the stack (it frees what it
+# would pass), so OPTIONS could not be answered.
 run_dpdk() {
-  local cmd=() args=() i
+  local cmd=() args=() devs=() i mac pmd="${NG911_DPDK_PMD:-af_xdp}"
   if [ -x "$bin/ng911-dataplane-dpdk" ]; then cmd=("$bin/ng911-dataplane-dpdk")
-  elif "$bin/ng911-dataplane" dpdk --help >/dev/null 2>&1; then cmd=("$bin/ng911-dataplane" dpdk)
   else
-    results+=("$(printf '%-34s %s' "DPDK path" "skipped: neither ng911-dataplane dpdk nor ng911-dataplane-dpdk is built yet")")
-    log "bench: DPDK path skipped (not built yet)"
+    results+=("$(printf '%-34s %s' "DPDK path" "skipped: ng911-dataplane-dpdk is not built")")
+    log "bench: DPDK path skipped (not built)"
     return 0
   fi
-  for i in $(seq "$backends"); do args+=(--backend "10.88.$i.2:5060"); done
-  start_counters pass-from
-  bg n "$tmp/dpdk.log" "${cmd[@]}" --dev n0 --vip 10.88.0.1 "${args[@]}" --guard off --health-interval-ms 200 \
-    --dead-after-ms 3000 --control "$tmp/dpdk-control.sock" --metrics ""
+  for i in $(seq "$backends"); do
+    mac="$(in_ns "b$i" ip -br link show b0 | awk '{print $3}')"
+    args+=(--backend "10.88.$i.2:5060,mac=$mac,dev=n$i")
+    devs+=(--dev "n$i")
+  done
+  # af_packet reads from the stack's side: n0 needs an XDP program to accept the generator's frames.
+  [ "$pmd" = af_packet ] && peer_prepare
+  start_counters
+  bg n "$tmp/dpdk.log" "${cmd[@]}" --dev n0 "${devs[@]}" --pmd "$pmd" --vip 10.88.0.1 "${args[@]}" --guard off \
+    --health off --control "$tmp/dpdk-control.sock" --metrics ""
   local dpid=$!
   for _ in $(seq 100); do
     [ "$("${cmd[@]}" backend list --control "$tmp/dpdk-control.sock" 2>/dev/null | grep -c 'in_table=1')" = "$backends" ] && break
     sleep 0.2
   done
+  [ "$("${cmd[@]}" backend list --control "$tmp/dpdk-control.sock" 2>/dev/null | grep -c 'in_table=1')" = "$backends" ] ||
+    { cat "$tmp/dpdk.log" >&2; die "the backends did not join the DPDK path's table"; }
+  sleep 0.5  # the worker lcore starts 100 ms after the table is written
   generate "$mix"
   stop_counters
+  "${cmd[@]}" stats --control "$tmp/dpdk-control.sock" | grep -E '^(lcore|port)' | sed 's/^/bench: dpdk: /' >&2 || true
   halt "$dpid"
-  report "DPDK path" "$mix"
+  [ "$pmd" = af_packet ] && peer_finish
+  report "DPDK path ($pmd)" "$mix"
 }
 
 IFS=, read -r -a want <<<"$paths"
