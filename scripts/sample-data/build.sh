@@ -3,10 +3,12 @@
 #   us-counties-psap.geojson        PsapPolygon per US county, from the npm package us-atlas,
 #                                   geometry repaired with GDAL's MakeValid; every county's
 #                                   ServiceURI is made up (sip:psap-FIPS@psap.example.net).
-#   us-counties-psap-local.geojson  the same, but Travis County, TX (Austin) and Williamson
-#                                   County, TX (Round Rock) served by the sample appliance's PSAP
-#                                   queues on this machine (scripts/service.sh psaps); this is
-#                                   what scripts/up.sh publishes.
+#   us-counties-psap-local.geojson  the same, but three Texas counties served by the sample
+#                                   appliance's PSAP queues on this machine: Travis County
+#                                   (Austin) and Williamson County (Round Rock) by the SIPp
+#                                   queues (scripts/service.sh psaps), Hays County (San Marcos)
+#                                   by ng911-psap and its call-takers' console (scripts/service.sh
+#                                   psap); this is what scripts/up.sh publishes.
 # Rebuilds only when the inputs (this script included) changed.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -19,6 +21,7 @@ mkdir -p "$out"
 local_queues=(
   "48453=sip:psap-a@127.0.0.1:5071"
   "48491=sip:psap-b@127.0.0.1:5072"
+  "48209=sip:psap-c@127.0.0.1:5070"
 )
 
 if [ ! -d "$here/node_modules/us-atlas" ] || [ "$here/package-lock.json" -nt "$here/node_modules/.package-lock.json" ]; then
