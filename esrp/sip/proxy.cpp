@@ -16,20 +16,21 @@ struct StatefulProxy::Impl : std::enable_shared_from_this<Impl> {
   struct ServerEntry {
     ServerTransaction tx;
     Endpoint peer;
-    std::string client_key;    // the transaction we forwarded it on
-    std::string forwarded;     // the request as we sent it (to build a CANCEL)
-    Endpoint target;
+    std::string client_key{};    // the transaction we forwarded it on
+    std::string forwarded{};     // the request as we sent it (to build a CANCEL)
+    Endpoint target{};
     bool final_sent = false;
-    std::optional<TimePoint> wake;
+    std::optional<TimePoint> wake{};
     Endpoint from;
     std::vector<Endpoint> targets;  // serial forking: what is left to try
     std::size_t next_target = 0;
-    std::string best_response;      // the best failure so far, ready to send upstream
+    std::string best_response{};      // the best failure so far, ready to send upstream
     int best_status = 0;
-    std::shared_ptr<const Routing> routing;  // the router's decision (targets, headers, body)
-    std::vector<std::string> failures;        // per target tried: why it failed (a Reason value)
-    std::string loop_hash;  // of the request as received; goes into every branch we make
+    std::shared_ptr<const Routing> routing{};  // the router's decision (targets, headers, body)
+    std::vector<std::string> failures{};        // per target tried: why it failed (a Reason value)
+    std::string loop_hash{};  // of the request as received; goes into every branch we make
     bool pending = true;    // no final answer yet (counted in pending_count)
+    bool caller_gave_up = false;  // CANCELed upstream: the branch in flight is the last
   };
   struct ClientEntry {
     ClientTransaction tx;
@@ -453,8 +454,10 @@ struct StatefulProxy::Impl : std::enable_shared_from_this<Impl> {
     if (in_dialog) notify(ProxyEvent::Kind::in_dialog, m, 0, {});
     if (for_us) targets = config.next_hops;
     bool ask_router = for_us && config.router && m.method() != "ACK";
-    ServerEntry entry{ServerTransaction(std::move(m), from.protocol != Protocol::udp, config.timers), from, {}, {}, {}, false,
-                      {}, from, std::move(targets), 0, {}, 0, {}, {}, {}};
+    ServerEntry entry{.tx = ServerTransaction(std::move(m), from.protocol != Protocol::udp, config.timers),
+                      .peer = from,
+                      .from = from,
+                      .targets = std::move(targets)};
     auto started = entry.tx.start(now);
     started.to_tu.clear();  // the request is ours to forward, below
     auto [it, inserted] = servers.emplace(key, std::move(entry));
@@ -492,7 +495,7 @@ struct StatefulProxy::Impl : std::enable_shared_from_this<Impl> {
     if (keep_udp) {
       forced = again_over_udp;  // the same hop, over UDP after all (§18.1.1)
     } else if (serial) {
-      if (s.next_target >= s.targets.size()) {
+      if (s.next_target >= s.targets.size() || s.caller_gave_up) {
         if (s.best_status) return send_best(key);
         return respond_final(key, 404, "Not Found");
       }
@@ -622,7 +625,7 @@ struct StatefulProxy::Impl : std::enable_shared_from_this<Impl> {
     auto& entry = client->second;
     entry.cancelled = false;  // the 487 of this branch is the caller's answer
     entry.ring_deadline.reset();
-    it->second.next_target = it->second.targets.size();  // the caller gave up: no more branches
+    it->second.caller_gave_up = true;  // no more branches; the one in flight keeps its index for the log
     send_cancel(it->second.forwarded, it->second.target);
   }
 

@@ -12,3 +12,9 @@ ng911_add_suites(psap_api_tests DB SUITES psap_api)
 add_test(NAME psap_e2e
   COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/psap/psap_e2e_test.sh $<TARGET_FILE:ng911-psap> $<TARGET_FILE:ng911-queue-watch>)
 set_tests_properties(psap_e2e PROPERTIES FIXTURES_REQUIRED test_db ENVIRONMENT "${NG911_TEST_DB_ENV}" TIMEOUT 300)
+
+# The rebid for real: a caller with a location by reference only, dereferenced with HELD at the
+# test LIS (held_lis, tests/esrp/held.cmake), then with the LIS stopped.
+add_test(NAME psap_rebid
+  COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/psap/rebid_test.sh $<TARGET_FILE:ng911-psap> $<TARGET_FILE:held_lis>)
+set_tests_properties(psap_rebid PROPERTIES FIXTURES_REQUIRED test_db ENVIRONMENT "${NG911_TEST_DB_ENV}" TIMEOUT 120)
