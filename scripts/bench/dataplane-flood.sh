@@ -143,10 +143,17 @@ step() {
     flood=$!
     sleep 1
   fi
-  rm -f "$tmp/uac.csv"
-  in_ns c sipp 10.99.0.1:5060 -sf "$here/dataplane/sipp-uac-sos.xml" -i 10.99.0.2 -p 5062 -r "$cps" -m "$calls" \
-    -l "$((cps * 20))" -nostdin -timeout "$((step_seconds + 30))s" -trace_stat -stf "$tmp/uac.csv" -fd 1 \
-    >"$tmp/uac.log" 2>&1 || true
+  rm -f "$tmp/uac.csv" "$tmp"/*_rtt.csv
+  # -trace_rtt: every call's setup time (INVITE to its 200), written in the working directory.
+  (cd "$tmp" && in_ns c sipp 10.99.0.1:5060 -sf "$here/dataplane/sipp-uac-sos.xml" -i 10.99.0.2 -p 5062 -r "$cps" \
+    -m "$calls" -l "$((cps * 20))" -nostdin -timeout "$((step_seconds + 30))s" -trace_stat -stf "$tmp/uac.csv" -fd 1 \
+    -trace_rtt -rtt_freq 1 >"$tmp/uac.log" 2>&1) || true
+  # Setup time percentiles in ms (SIPp's rtt file: Date_ms;response_time_ms;rtd_no).
+  local setup_p50 setup_p95
+  read -r setup_p50 setup_p95 < <(cat "$tmp"/*_rtt.csv 2>/dev/null | awk -F';' '!/^Date/ && NF >= 2 { print $2 }' | sort -n |
+    awk '{ v[++n] = $1 } END { if (!n) { print "- -"; exit }
+      i50 = int(n * 0.50); if (i50 < 1) i50 = 1; i95 = int(n * 0.95); if (i95 < 1) i95 = 1
+      print v[i50], v[i95] }')
   local sent=0 elapsed=1
   if [ -n "$flood" ]; then
     halt "$flood"
@@ -170,8 +177,8 @@ step() {
   local pct flood_pps
   pct="$(awk -v ok="$ok" -v n="$calls" 'BEGIN { printf "%.1f", n ? 100 * ok / n : 0 }')"
   flood_pps="$(awk -v n="${sent:-0}" -v s="${elapsed:-1}" 'BEGIN { printf "%.0f", (s > 0 ? n / s : 0) }')"
-  results+=("$(printf '%-6s %-10s %12s %14s %12s %12s %8s %8s %8s %9s%%' "$guard" "$rate" "$flood_pps" "${dropped:-0}" \
-    "$reached" "$overflow" "$calls" "$ok" "$failed" "$pct")")
+  results+=("$(printf '%-6s %-10s %12s %14s %12s %12s %8s %8s %8s %9s%% %10s %10s' "$guard" "$rate" "$flood_pps" "${dropped:-0}" \
+    "$reached" "$overflow" "$calls" "$ok" "$failed" "$pct" "$setup_p50" "$setup_p95")")
   log "bench: guard $guard, flood $rate ($flood_pps/s sent, ${dropped:-0} dropped by the guard, $reached read and $overflow overflowed at the backends): $ok of $calls calls completed ($pct%)"
 }
 
@@ -183,6 +190,6 @@ done
 echo
 echo "Call completion under an INVITE flood: $cps calls/s for ${step_seconds} s per step, $backends SIPp UAS backends,"
 echo "flood from 4 sources (ng911-pktgen on CPU(s) $gen_cpus); guard budget per source: 200 INVITE/s (burst 400)"
-printf '%-6s %-10s %12s %14s %12s %12s %8s %8s %8s %10s\n' guard flood flood_pps/s guard_dropped backend_read backend_ovfl calls ok failed completed
+printf '%-6s %-10s %12s %14s %12s %12s %8s %8s %8s %10s %10s %10s\n' guard flood flood_pps/s guard_dropped backend_read backend_ovfl calls ok failed completed setup_p50ms setup_p95ms
 for r in "${results[@]}"; do echo "$r"; done
 echo "cpu=\"$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')\" cores=$(nproc) kernel=$(uname -r) load=\"$(cut -d' ' -f1-3 /proc/loadavg)\""
