@@ -108,7 +108,15 @@ static inline int ng911_bucket_take(__u64 *credit, __u64 elapsed, const struct n
 static inline int ng911_guard_check(struct ng911_env *env, const struct ng911_config *cfg,
                                     const struct ng911_source_key *key, __u32 klass) {
   __u64 h = ng911_mix(ng911_mix(0, ng911_load64(key->addr)), ng911_load64(key->addr + 8));
-  struct ng911_guard_slot *slot = ng911_env_guard(env, (__u32)(h >> 32) & (NG911_GUARD_SOURCES - 1));
+  /* ng911_mix leaves the slot bits nearly blind to the address's last octet (sources a.b.c.100
+   * to .103 shared a slot, took it over from each other at every packet with full buckets, and
+   * were never dropped): MurmurHash3's 64-bit finaliser spreads every input bit first. */
+  h ^= h >> 33;
+  h *= 0xff51afd7ed558ccdull;
+  h ^= h >> 33;
+  h *= 0xc4ceb9fe1a85ec53ull;
+  h ^= h >> 33;
+  struct ng911_guard_slot *slot = ng911_env_guard(env, (__u32)h & (NG911_GUARD_SOURCES - 1));
   if (!slot) return -1;
   __u64 now = ng911_env_now(env);
   struct ng911_guard *g = &slot->guard;
