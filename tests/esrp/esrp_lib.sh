@@ -8,15 +8,7 @@ scen="$here/../sip/sipp"
 escen="$here/sipp"
 data="$here/../data/gis"
 use_test_db "$esrp_test_name"
-tmp="$(mktemp -d)"
-pids=()
-cleanup() {
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-  for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
-  if [ -n "${NG911_TEST_KEEP_TMP:-}" ]; then echo "kept $tmp"; else rm -rf "$tmp"; fi
-  psql -X -q -d postgres -c "DROP DATABASE IF EXISTS $PGDATABASE WITH (FORCE)" >/dev/null 2>&1 || true
-}
-trap cleanup EXIT
+use_scratch
 
 # The grid's PSAP 0 (the caller at 30.2672 -97.7431, and 100 Congress Avenue) and PSAP 1 (the
 # default location 30.265 -97.735) have queues here; the others keep names nobody resolves.

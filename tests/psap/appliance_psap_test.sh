@@ -13,15 +13,7 @@ psap_bin="$1" esrp_bin="$2" calllog_bin="$3"
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 require sipp curl python3 node ogr2ogr
 use_test_db appliance_psap
-tmp="$(mktemp -d)"
-pids=()
-cleanup() {
-  for p in "${pids[@]}"; do stop "$p"; done
-  for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
-  if [ -n "${NG911_TEST_KEEP_TMP:-}" ]; then echo "kept $tmp"; else rm -rf "$tmp"; fi
-  psql -X -q -d postgres -c "DROP DATABASE IF EXISTS $PGDATABASE WITH (FORCE)" >/dev/null 2>&1 || true
-}
-trap cleanup EXIT
+use_scratch
 
 # ---- the sample data ----
 expect_rc 0 "sample-data/build.sh builds into a directory of its own" -- "$root/scripts/sample-data/build.sh" "$tmp/sample"

@@ -12,15 +12,7 @@ require sipp node chromium curl python3
 [ -f "$dist/index.html" ] || { echo "FAIL: the console is not built ($dist/index.html): build the psap_console target"; exit 1; }
 [ -d "$console_src/node_modules/playwright-core" ] || { echo "FAIL: npm packages missing in psap-ui/console (scripts/install-deps.sh)"; exit 1; }
 use_test_db "console_$(basename "$script" .mjs)"
-tmp="$(mktemp -d)"
-pids=()
-cleanup() {
-  for p in "${pids[@]}"; do stop "$p"; done
-  for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
-  if [ -n "${NG911_TEST_KEEP_TMP:-}" ]; then echo "kept $tmp"; else rm -rf "$tmp"; fi
-  psql -X -q -d postgres -c "DROP DATABASE IF EXISTS $PGDATABASE WITH (FORCE)" >/dev/null 2>&1 || true
-}
-trap cleanup EXIT
+use_scratch
 mkdir -p "$shots"
 
 psap_port="$(free_port)" http_port="$(free_port tcp)" esrp_port="$(free_port)" esrp_http="$(free_port tcp)" fire_port="$(free_port)"

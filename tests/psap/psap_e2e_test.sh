@@ -8,15 +8,7 @@ psap_bin="$1" watch_bin="$2"
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 require sipp curl python3
 use_test_db psap_e2e
-tmp="$(mktemp -d)"
-pids=()
-cleanup() {
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-  for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
-  if [ -n "${NG911_TEST_KEEP_TMP:-}" ]; then echo "kept $tmp"; else rm -rf "$tmp"; fi
-  psql -X -q -d postgres -c "DROP DATABASE IF EXISTS $PGDATABASE WITH (FORCE)" >/dev/null 2>&1 || true
-}
-trap cleanup EXIT
+use_scratch
 
 sip_port="$(free_port)" http_port="$(free_port tcp)" esrp_port="$(free_port)"
 queue="sip:psap-a@127.0.0.1:$sip_port"

@@ -39,6 +39,22 @@ stop() {
   for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || return 0; sleep 0.1; done
   kill -KILL -- "$target" 2>/dev/null || true
 }
+# use_scratch: $tmp, a directory of this test's own, and $pids, the background processes it
+# starts; when the test exits they are stopped (SIGTERM to all, SIGKILL after 5 s), the
+# directory removed (NG911_TEST_KEEP_TMP keeps it) and the test's database dropped.
+use_scratch() {
+  tmp="$(mktemp -d)"
+  pids=()
+  trap scratch_cleanup EXIT
+}
+scratch_cleanup() {
+  local p
+  for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
+  for p in "${pids[@]}"; do stop "$p"; done
+  for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
+  if [ -n "${NG911_TEST_KEEP_TMP:-}" ]; then echo "kept $tmp"; else rm -rf "$tmp"; fi
+  [ -z "${PGDATABASE:-}" ] || psql -X -q -d postgres -c "DROP DATABASE IF EXISTS $PGDATABASE WITH (FORCE)" >/dev/null 2>&1 || true
+}
 # free_port [tcp|udp|both]: a loopback port nobody holds right now (both: free for TCP and UDP,
 # as SIP needs). Bounded: a few tries.
 free_port() {
