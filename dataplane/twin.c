@@ -19,12 +19,18 @@ struct ng911_env {
 static inline const struct ng911_config *ng911_env_config(struct ng911_env *env) { return env->config; }
 static inline struct ng911_stats *ng911_env_stats(struct ng911_env *env) { return env->stats; }
 static inline struct ng911_scratch *ng911_env_scratch(struct ng911_env *env) { return env->scratch; }
-static inline int ng911_env_load(struct ng911_env *env, __u32 off, __u8 *dst, __u32 len) {
+static inline int ng911_env_window(struct ng911_env *env, struct ng911_scratch *sc, const __u8 *payload, __u32 off,
+                                   __u32 len) {
+  (void)payload;
   /* bpf_xdp_load_bytes' contract: the whole range inside the packet, else an error. */
   if (len == 0 || len > NG911_SIP_WINDOW || off > env->packet_len || len > env->packet_len - off) return -1;
-  memcpy(dst, env->packet + off, len);
+  memcpy(sc->bytes, env->packet + off, len);
   return 0;
 }
+
+/* The twin copies the window up front and reads it from the scratch: the kernel's reads in the
+ * packet are the same bytes (dp_sip.h's views), and its copy near the end is this one. */
+static inline const __u8 *ng911_env_view(struct ng911_env *env, struct ng911_scratch *sc, __u64 pos);
 
 static inline struct ng911_guard_slot *ng911_env_guard(struct ng911_env *env, __u32 slot) {
   return slot < NG911_GUARD_SOURCES ? &env->guard[slot] : 0;
@@ -41,14 +47,20 @@ static inline const struct ng911_backend *ng911_env_backend(struct ng911_env *en
 
 static inline __u64 ng911_env_now(struct ng911_env *env) { return env->now_ns; }
 
-static inline void ng911_env_scan(struct ng911_scratch *sc);
+struct ng911_sip_walk; /* dp_sip.h */
+static inline void ng911_env_scan(struct ng911_sip_walk *walk);
 
 #include "dp_pipeline.h"
 
+static inline const __u8 *ng911_env_view(struct ng911_env *env, struct ng911_scratch *sc, __u64 pos) {
+  (void)env;
+  return ng911_sip_scratch_view(sc, pos);
+}
+
 /* bpf_loop's semantics: at most NG911_SIP_MAX_STEPS calls, stopping when a step returns 1. */
-static inline void ng911_env_scan(struct ng911_scratch *sc) {
+static inline void ng911_env_scan(struct ng911_sip_walk *walk) {
   for (__u32 i = 0; i < NG911_SIP_MAX_STEPS; i++)
-    if (ng911_sip_step(i, &sc)) break;
+    if (ng911_sip_step(i, walk)) break;
 }
 
 static struct ng911_twin_result ng911_run(struct ng911_env *env, __u8 *frame, __u32 len, __u32 ingress_ifindex) {
@@ -101,8 +113,11 @@ void ng911_twin_sip_scan(const __u8 *payload, __u32 len, struct ng911_sip_scan *
   if (len == 0) {
     sc.scan.kind = NG911_SIP_MALFORMED;
   } else {
-    ng911_sip_start(&sc);
-    if (sc.scan.kind == NG911_SIP_REQUEST || sc.scan.kind == NG911_SIP_RESPONSE) ng911_env_scan(&sc);
+    ng911_sip_start(0, &sc);
+    if (sc.scan.kind == NG911_SIP_REQUEST || sc.scan.kind == NG911_SIP_RESPONSE) {
+      struct ng911_sip_walk walk = {0, &sc};
+      ng911_env_scan(&walk);
+    }
   }
   *out = sc.scan;
 }

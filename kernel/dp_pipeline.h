@@ -7,8 +7,12 @@
  *   const struct ng911_config *ng911_env_config(struct ng911_env *);
  *   struct ng911_stats *ng911_env_stats(struct ng911_env *);
  *   struct ng911_scratch *ng911_env_scratch(struct ng911_env *);  the classifier's (per CPU)
- *   int ng911_env_load(struct ng911_env *, __u32 off, __u8 *dst, __u32 len);   0 on success
- *   void ng911_env_scan(struct ng911_scratch *);                  runs ng911_sip_step to the end
+ *   int ng911_env_window(struct ng911_env *, struct ng911_scratch *, const __u8 *payload, __u32 off, __u32 len);
+ *       the UDP payload's first len bytes (at off in the frame) are the scan's window; 0 on success
+ *   const __u8 *ng911_env_view(struct ng911_env *, struct ng911_scratch *, __u64 pos);
+ *       the window's bytes from pos, NG911_VIEW_SPAN of them readable at constant offsets, those
+ *       past len reading as zero (in the packet, or ng911_sip_scratch_view); 0 on failure
+ *   void ng911_env_scan(struct ng911_sip_walk *);                 runs ng911_sip_step to the end
  *   struct ng911_guard_slot *ng911_env_guard(struct ng911_env *, __u32 slot);   slot < NG911_GUARD_SOURCES
  *   __u32 ng911_env_slot(struct ng911_env *, __u32 slot);         backend index or NG911_NO_BACKEND
  *   const struct ng911_backend *ng911_env_backend(struct ng911_env *, __u32 index);
@@ -308,13 +312,16 @@ NG911_UNROLL
     struct ng911_scratch *sc = ng911_env_scratch(env);
     if (!sc) goto not_ours;
     struct ng911_sip_scan *scan = &sc->scan;
-    if (truncated || len == 0 || ng911_env_load(env, (__u32)(payload - data), sc->bytes, len) != 0) {
+    if (truncated || len == 0 || ng911_env_window(env, sc, payload, (__u32)(payload - data), len) != 0) {
       ng911_sip_reset(sc, 0);
       scan->kind = NG911_SIP_MALFORMED;
     } else {
       ng911_sip_reset(sc, len);
-      ng911_sip_start(sc);
-      if (scan->kind == NG911_SIP_REQUEST || scan->kind == NG911_SIP_RESPONSE) ng911_env_scan(sc);
+      ng911_sip_start(env, sc);
+      if (scan->kind == NG911_SIP_REQUEST || scan->kind == NG911_SIP_RESPONSE) {
+        struct ng911_sip_walk walk = {env, sc};
+        ng911_env_scan(&walk);
+      }
     }
     r.klass = ng911_class_of(scan);
     if (r.klass == NG911_CLASS_MALFORMED) {

@@ -1,15 +1,19 @@
-/* The SIP classifier: start line, emergency Request-URI and Call-ID of one datagram, read from
- * the scratch buffer (struct ng911_scratch: the first NG911_SIP_WINDOW bytes of the UDP payload
- * and the scan's state). Plain C that compiles for BPF and in user space: the XDP program, the
- * user-space twin, the DPDK path and the unit tests run this same code. Every index is masked
- * with NG911_SCRATCH_MASK so the verifier can prove each load in bounds without tracking the
- * scan; bytes at or past `len` read as zero.
+/* The SIP classifier: start line, emergency Request-URI and Call-ID of one datagram's window
+ * (its first NG911_SIP_WINDOW bytes). Plain C that compiles for BPF and in user space: the XDP
+ * program, the user-space twin, the DPDK path and the unit tests run this same code.
  *
- * The header scan is a sequence of steps, each a header line (its line feed searched for a word
- * at a time) or, at the Call-ID, the colon and the value hashed; the includer runs
- * ng911_sip_step() in a loop: bpf_loop() in the kernel. The scan's state lives in the scratch
- * map value, not on the stack, so the verifier reads it back as unknown numbers at each step
- * and checks the step once, instead of following every range a position can take. */
+ * Every read goes through a view (ng911_env_view, the includer's): a pointer to the window's
+ * bytes from a position, NG911_VIEW_SPAN of them readable at constant offsets, bytes at or past
+ * the window's len reading as zero. The kernel's views point into the packet, checked against
+ * data_end once each, and into the scratch copy (ng911_sip_scratch_view) near the window's end;
+ * the twin's always into the scratch. Constant offsets from a view are what lets the verifier
+ * prove each load in bounds without a check per load.
+ *
+ * The header scan is a sequence of steps, each a header line (its name looked at, its line feed
+ * searched for a word at a time) or, at the Call-ID, the colon and the value hashed; the
+ * includer runs ng911_sip_step() in a loop: bpf_loop() in the kernel. The scan's state lives in
+ * the scratch map value, not on the stack, so the verifier reads it back as unknown numbers at
+ * each step and checks the step once, instead of following every range a position can take. */
 #ifndef NG911_DP_SIP_H
 #define NG911_DP_SIP_H
 
@@ -47,6 +51,7 @@ enum ng911_sip_kind {
 
 enum ng911_scan_phase {
   NG911_SCAN_LINE = 0,   /* looking for the end of the current line */
+  NG911_SCAN_NAME,       /* at the start of a header line */
   NG911_SCAN_COLON,      /* after "Call-ID"/"i": skipping white space and the colon */
   NG911_SCAN_VALUE,      /* hashing the Call-ID's value */
   NG911_SCAN_DONE,
@@ -89,14 +94,16 @@ NG911_ACCESS(16)
 NG911_ACCESS(32)
 NG911_ACCESS(64)
 
-/* The 8 bytes at pos (masked). Bytes at or past len read as zero without a length check in
- * any load: the start line and each step read at most NG911_SCAN_REACH bytes on from where
- * they start, never more than NG911_SCAN_TAIL - 8 past len, and zero the tail first when
- * they could reach it (ng911_sip_zero_tail). */
-#define NG911_SCAN_REACH 128u
-static inline __u64 ng911_word(const __u8 *buf, __u64 pos) { return ng911_load64(buf + (pos & NG911_SCRATCH_MASK)); }
+/* Bytes a view must cover from where it starts: the most one use of a view reads (a step's
+ * line-feed search: eight words). */
+#define NG911_VIEW_SPAN 64u
 
-static inline __u32 ng911_byte(const __u8 *buf, __u64 pos) { return buf[pos & NG911_SCRATCH_MASK]; }
+/* A scan's context across steps: the includer's environment (which knows where the packet
+ * is) and the per-CPU scratch holding the scan's state. */
+struct ng911_sip_walk {
+  struct ng911_env *env;
+  struct ng911_scratch *sc;
+};
 
 /* 0x80 in each byte of v that is zero; the lowest one is exact (higher ones may be borrows). */
 static inline __u64 ng911_zero_bytes(__u64 v) { return (v - NG911_ONES) & ~v & NG911_HIGHS; }
@@ -118,35 +125,37 @@ static inline __u32 ng911_first_byte(__u64 mask) {
 
 static inline int ng911_is_space(__u32 c) { return c == ' ' || c == '\t'; }
 
-/* Whether the Request-URI at `at` is urn:service:sos or a sub-service (RFC 5031), bare or as
- * the user part of a sip:/sips: URI. Scheme and URN compare case-insensitively. */
-static inline int ng911_emergency_uri(const __u8 *buf, __u64 at) {
-  __u64 u0 = ng911_word(buf, at) | NG911_LOWER;
-  __u64 rest; /* where "sos" starts */
+/* Whether the Request-URI at the start of view v is urn:service:sos or a sub-service
+ * (RFC 5031), bare or as the user part of a sip:/sips: URI. Scheme and URN compare
+ * case-insensitively. Reads 25 bytes at most, each at a constant offset from v. */
+static inline int ng911_emergency_uri(const __u8 *v) {
+  __u64 u0 = ng911_load64(v) | NG911_LOWER;
+  __u64 w1 = ng911_load64(v + 8) | NG911_LOWER;
+  __u64 rest; /* "sos" and the two bytes after it */
   if (u0 == NG911_W8('u', 'r', 'n', ':', 's', 'e', 'r', 'v')) {
-    if (((ng911_word(buf, at + 8) | NG911_LOWER) & 0xffffffffull) != NG911_W8('i', 'c', 'e', ':', 0, 0, 0, 0)) return 0;
-    rest = at + 12;
+    if ((w1 & 0xffffffffull) != NG911_W8('i', 'c', 'e', ':', 0, 0, 0, 0)) return 0;
+    rest = ng911_load64(v + 12);
   } else if (u0 == NG911_W8('s', 'i', 'p', ':', 'u', 'r', 'n', ':')) {
-    if ((ng911_word(buf, at + 8) | NG911_LOWER) != NG911_W8('s', 'e', 'r', 'v', 'i', 'c', 'e', ':')) return 0;
-    rest = at + 16;
+    if (w1 != NG911_W8('s', 'e', 'r', 'v', 'i', 'c', 'e', ':')) return 0;
+    rest = ng911_load64(v + 16);
   } else if (u0 == NG911_W8('s', 'i', 'p', 's', ':', 'u', 'r', 'n')) {
-    if ((ng911_word(buf, at + 8) | NG911_LOWER) != NG911_W8(':', 's', 'e', 'r', 'v', 'i', 'c', 'e')) return 0;
-    if (ng911_byte(buf, at + 16) != ':') return 0;
-    rest = at + 17;
+    if (w1 != NG911_W8(':', 's', 'e', 'r', 'v', 'i', 'c', 'e')) return 0;
+    if (v[16] != ':') return 0;
+    rest = ng911_load64(v + 17);
   } else {
     return 0;
   }
-  if (((ng911_word(buf, rest) | NG911_LOWER) & 0xffffff) != NG911_W8('s', 'o', 's', 0, 0, 0, 0, 0)) return 0;
-  __u32 next = ng911_byte(buf, rest + 3);
+  if (((rest | NG911_LOWER) & 0xffffff) != NG911_W8('s', 'o', 's', 0, 0, 0, 0, 0)) return 0;
+  __u32 next = (__u32)(rest >> 24 & 0xff);
   if (next == '.') { /* a sub-service: urn:service:sos.police */
-    __u32 c = ng911_byte(buf, rest + 4) | 0x20;
+    __u32 c = (__u32)(rest >> 32 & 0xff) | 0x20;
     return c >= 'a' && c <= 'z';
   }
   return next == ' ' || next == ';' || next == '@' || next == '>' || next == '?';
 }
 
-/* A fresh scan of the window's len bytes, already in sc->bytes (the scratch holds the last
- * packet's state and, past len, its bytes). */
+/* A fresh scan of a window of len bytes (the scratch holds the last packet's state and, in
+ * its bytes, whatever was copied last). */
 static inline void ng911_sip_reset(struct ng911_scratch *sc, __u64 len) {
   struct ng911_sip_scan *s = &sc->scan;
   s->len = len;
@@ -174,36 +183,41 @@ NG911_UNROLL
   s->tail_zeroed = 1;
 }
 
+/* A view of the window copied into the scratch (sc->bytes holds its len bytes): the bytes from
+ * pos, those past len reading as zero. No use of a view reads more than NG911_SCAN_TAIL - 8
+ * bytes past len, and every view starts before len or within 17 bytes of the start. */
+static inline const __u8 *ng911_sip_scratch_view(struct ng911_scratch *sc, __u64 pos) {
+  if (pos + NG911_VIEW_SPAN > sc->scan.len) ng911_sip_zero_tail(sc);
+  return sc->bytes + (pos & NG911_SCRATCH_MASK);
+}
+
 /* The start line, in constant work; sets kind, is_invite, emergency and where the scan goes on. */
-static inline void ng911_sip_start(struct ng911_scratch *sc) {
+static inline void ng911_sip_start(struct ng911_env *env, struct ng911_scratch *sc) {
   struct ng911_sip_scan *s = &sc->scan;
-  const __u8 *buf = sc->bytes;
   __u64 len = s->len;
-  if (len < NG911_SCAN_REACH) ng911_sip_zero_tail(sc);
-  __u64 w0 = ng911_word(buf, 0);
-  s->phase = NG911_SCAN_LINE;
+  s->phase = NG911_SCAN_DONE;
   s->first_line = 1;
   s->kind = NG911_SIP_MALFORMED;
   s->pos = 0;
+  const __u8 *v = ng911_env_view(env, sc, 0);
+  if (!v) return;
+  __u64 w0 = ng911_load64(v);
   /* RFC 5626 keep-alives: CRLF pairs, or a STUN binding (magic cookie at offset 4). */
   if ((w0 & 0xffff) == NG911_W8('\r', '\n', 0, 0, 0, 0, 0, 0) && len <= 4) {
     s->kind = NG911_SIP_KEEPALIVE;
-    s->phase = NG911_SCAN_DONE;
     return;
   }
   if ((w0 & 0xc0) == 0 && (w0 >> 32) == 0x42a41221ull && len >= 20) {
     s->kind = NG911_SIP_KEEPALIVE;
-    s->phase = NG911_SCAN_DONE;
     return;
   }
+  __u64 w1 = ng911_load64(v + 8);
   if (w0 == NG911_W8('S', 'I', 'P', '/', '2', '.', '0', ' ')) {
-    __u32 d0 = ng911_byte(buf, 8), d1 = ng911_byte(buf, 9), d2 = ng911_byte(buf, 10);
-    if (d0 < '1' || d0 > '6' || d1 < '0' || d1 > '9' || d2 < '0' || d2 > '9' || ng911_byte(buf, 11) != ' ') {
-      s->phase = NG911_SCAN_DONE;
-      return;
-    }
+    __u32 d0 = (__u32)(w1 & 0xff), d1 = (__u32)(w1 >> 8 & 0xff), d2 = (__u32)(w1 >> 16 & 0xff);
+    if (d0 < '1' || d0 > '6' || d1 < '0' || d1 > '9' || d2 < '0' || d2 > '9' || (w1 >> 24 & 0xff) != ' ') return;
     s->kind = NG911_SIP_RESPONSE;
     s->pos = 12;
+    s->phase = NG911_SCAN_LINE;
     return;
   }
   /* A request: METHOD SP Request-URI SP SIP/2.0; the method is at most 15 characters. */
@@ -212,58 +226,30 @@ static inline void ng911_sip_start(struct ng911_scratch *sc) {
   if (spaces) {
     method_len = ng911_first_byte(spaces);
   } else {
-    __u64 w1 = ng911_word(buf, 8);
     __u64 more = ng911_bytes_eq(w1, ' ');
-    if (!more) { s->phase = NG911_SCAN_DONE; return; }
+    if (!more) return;
     method_len = 8 + ng911_first_byte(more);
   }
   __u32 first = (__u32)(w0 & 0xff);
-  if (method_len == 0 || first < 'A' || first > 'Z') { s->phase = NG911_SCAN_DONE; return; }
+  if (method_len == 0 || first < 'A' || first > 'Z') return;
   s->kind = NG911_SIP_REQUEST;
   s->is_invite = method_len == 6 && (w0 & 0xffffffffffffull) == NG911_W8('I', 'N', 'V', 'I', 'T', 'E', 0, 0);
-  s->emergency = (__u32)ng911_emergency_uri(buf, method_len + 1);
   s->pos = method_len + 1;
+  s->phase = NG911_SCAN_LINE;
+  const __u8 *uri = ng911_env_view(env, sc, method_len + 1);
+  if (!uri) {
+    s->phase = NG911_SCAN_DONE;
+    return;
+  }
+  s->emergency = (__u32)ng911_emergency_uri(uri);
 }
 
-/* The end of a line at lf: checks the start line's end, ends the scan at the blank line, or
- * looks at the next header field's name. Returns 1 when the scan is over. */
-static inline int ng911_sip_line_end(struct ng911_scratch *sc, __u64 lf) {
-  struct ng911_sip_scan *s = &sc->scan;
-  const __u8 *buf = sc->bytes;
-  if (s->first_line) {
-    s->first_line = 0;
-    /* A request's start line ends "SP SIP/2.0 CRLF" (RFC 3261 §7.1). */
-    if (s->kind == NG911_SIP_REQUEST &&
-        (lf < 9 || ng911_word(buf, lf - 8) != NG911_W8('S', 'I', 'P', '/', '2', '.', '0', '\r') ||
-         ng911_byte(buf, lf - 9) != ' ')) {
-      s->kind = NG911_SIP_MALFORMED;
-      return 1;
-    }
-  }
-  __u64 at = lf + 1;
-  __u64 name = ng911_word(buf, at);
-  __u32 c0 = (__u32)(name & 0xff);
-  if (c0 == '\r' || c0 == '\n') { /* the blank line: no Call-ID among the header fields */
-    s->kind = NG911_SIP_MALFORMED;
-    return 1;
-  }
-  __u32 c1 = (__u32)(name >> 8 & 0xff);
-  __u32 c7 = (__u32)(name >> 56);
-  __u64 lower = name | NG911_LOWER;
-  /* Header names are case-insensitive; "Call-ID" may be followed by white space before the
-   * colon (HCOLON), and its compact form is "i" (RFC 3261 §7.3.3). */
-  if ((lower << 8 >> 8) == NG911_W8('c', 'a', 'l', 'l', '-', 'i', 'd', 0) && (c7 == ':' || ng911_is_space(c7))) {
-    s->pos = at + 7;
-    s->phase = NG911_SCAN_COLON;
-    return 0;
-  }
-  if ((c0 | 0x20) == 'i' && (c1 == ':' || ng911_is_space(c1))) {
-    s->pos = at + 1;
-    s->phase = NG911_SCAN_COLON;
-    return 0;
-  }
-  s->pos = at;
-  return 0;
+/* Whether the start line of a request, whose line feed is at lf, ends "SP SIP/2.0 CRLF"
+ * (RFC 3261 §7.1). Read through a view of its own: the ending may start before the step's. */
+static inline int ng911_sip_start_line_ok(struct ng911_sip_walk *walk, __u64 lf) {
+  if (lf < 9) return 0;
+  const __u8 *v = ng911_env_view(walk->env, walk->sc, lf - 9);
+  return v && v[0] == ' ' && ng911_load64(v + 1) == NG911_W8('S', 'I', 'P', '/', '2', '.', '0', '\r');
 }
 
 /* The Call-ID's value ends in the word w at pos (ends flags where): the hash is final, or the
@@ -278,7 +264,7 @@ static inline int ng911_sip_value_end(struct ng911_scratch *sc, __u64 hash, __u6
   /* A value cut by the end of the window is not the Call-ID: its hash would differ from the
    * same call's shorter messages. Zero bytes only mean the end when they are past len. */
   int inside = pos + n < len;
-  __u32 end = ng911_byte(sc->bytes, pos + n);
+  __u32 end = (__u32)(w >> (n * 8) & 0xff);
   if (inside && end != 0 && value_len > 0) {
     s->call_id_hash = ng911_fmix64(hash ^ value_len);
     s->has_call_id = 1;
@@ -290,80 +276,12 @@ static inline int ng911_sip_value_end(struct ng911_scratch *sc, __u64 hash, __u6
   return 1;
 }
 
-/* One step of the header scan; ctx points to a struct ng911_scratch pointer. Returns 1 when the
- * scan is over (bpf_loop's convention).
- *
- * A step is a header line: up to NG911_SCAN_WORDS words searched for its line feed, and the
- * next line's name looked at. When that name is Call-ID, the same step skips the colon and
- * hashes up to NG911_VALUE_WORDS words of the value, so a typical message takes one step per
- * header line before the Call-ID and no more: the per-step cost (a call, the state read and
- * written back through memory) is paid per line, not per word. */
-static inline int ng911_sip_step(__u32 index, void *ctx) {
-  struct ng911_scratch *sc = *(struct ng911_scratch **)ctx;
+/* The Call-ID value from view v at pos: a word, optionally "@" word, so it ends at the first
+ * white space, CR or LF. Hashed 8 bytes at a time from its first byte, so the hash does not
+ * depend on where in the packet the value sits. Returns 1 when the scan is over. */
+static inline int ng911_sip_value(struct ng911_scratch *sc, const __u8 *v, __u64 pos) {
   struct ng911_sip_scan *s = &sc->scan;
-  const __u8 *buf = sc->bytes;
   __u64 len = s->len;
-  __u64 pos = s->pos;
-  __u32 phase = s->phase;
-  (void)index;
-  if (phase == NG911_SCAN_DONE) return 1;
-  if (pos >= len) { /* the window ended first: no Call-ID seen (the caller falls back) */
-    s->phase = NG911_SCAN_DONE;
-    return 1;
-  }
-  if (pos + NG911_SCAN_REACH > len) ng911_sip_zero_tail(sc);
-  if (phase == NG911_SCAN_LINE) {
-    __u64 lf = 0;
-    int found = 0;
-    /* One masked base, then constant offsets: the scratch has room for them past the mask. */
-    const __u8 *line = buf + (pos & NG911_SCRATCH_MASK);
-NG911_UNROLL
-    for (__u32 k = 0; k < NG911_SCAN_WORDS; k++) {
-      __u64 m = ng911_bytes_eq(ng911_load64(line + 8 * k), '\n');
-      if (m) {
-        lf = pos + 8 * k + ng911_first_byte(m);
-        found = 1;
-        break;
-      }
-    }
-    if (!found) {
-      s->pos = pos + 8 * NG911_SCAN_WORDS;
-      return 0;
-    }
-    if (lf >= len) { /* the zeros past the end, not a line feed */
-      s->pos = len;
-      return 0;
-    }
-    if (ng911_sip_line_end(sc, lf)) {
-      s->phase = NG911_SCAN_DONE;
-      return 1;
-    }
-    if (s->phase != NG911_SCAN_COLON) return 0;
-    phase = NG911_SCAN_COLON;
-    pos = s->pos;
-  }
-  if (phase == NG911_SCAN_COLON) {
-    /* White space and colons before the value (HCOLON), eight bytes at a time. Bytes past
-     * len read as zero, which is no separator: the skip stops there at the latest. */
-    __u64 w = ng911_word(buf, pos);
-    __u64 sep = ng911_bytes_eq_exact(w, ':') | ng911_bytes_eq_exact(w, ' ') | ng911_bytes_eq_exact(w, '\t');
-    __u64 other = ~sep & NG911_HIGHS;
-    if (!other) {
-      s->pos = pos + 8;
-      return 0;
-    }
-    pos += ng911_first_byte(other);
-    if (pos >= len) {
-      s->phase = NG911_SCAN_DONE;
-      return 1;
-    }
-    s->phase = NG911_SCAN_VALUE;
-    s->value_len = 0;
-    s->call_id_hash = 0;
-  }
-  /* The Call-ID value: a word, optionally "@" word, so it ends at the first white space, CR or
-   * LF. Hashed 8 bytes at a time from its first byte, so the hash does not depend on where in
-   * the packet the value sits. */
   __u64 hash = s->call_id_hash, value_len = s->value_len;
 NG911_UNROLL
   for (__u32 k = 0; k < NG911_VALUE_WORDS; k++) {
@@ -371,7 +289,7 @@ NG911_UNROLL
       s->phase = NG911_SCAN_DONE;
       return 1;
     }
-    __u64 w = ng911_word(buf, pos);
+    __u64 w = ng911_load64(v + 8 * k);
     __u64 ends = ng911_bytes_eq(w, '\r') | ng911_bytes_eq(w, '\n') | ng911_bytes_eq(w, ' ') | ng911_bytes_eq(w, '\t') |
                  ng911_zero_bytes(w);
     if (ends) return ng911_sip_value_end(sc, hash, value_len, pos, w, ends);
@@ -382,6 +300,114 @@ NG911_UNROLL
   s->call_id_hash = hash;
   s->value_len = value_len;
   s->pos = pos;
+  s->phase = NG911_SCAN_VALUE;
+  return 0;
+}
+
+/* White space and colons before the Call-ID's value (HCOLON) in the word w at pos, then the
+ * value through a view of its own. Bytes past len read as zero, which is no separator: the
+ * skip stops there at the latest. Returns 1 when the scan is over. */
+static inline int ng911_sip_colon(struct ng911_sip_walk *walk, __u64 pos, __u64 w) {
+  struct ng911_sip_scan *s = &walk->sc->scan;
+  __u64 sep = ng911_bytes_eq_exact(w, ':') | ng911_bytes_eq_exact(w, ' ') | ng911_bytes_eq_exact(w, '\t');
+  __u64 other = ~sep & NG911_HIGHS;
+  if (!other) {
+    s->pos = pos + 8;
+    s->phase = NG911_SCAN_COLON;
+    return 0;
+  }
+  pos += ng911_first_byte(other);
+  s->call_id_hash = 0;
+  s->value_len = 0;
+  if (pos >= s->len) {
+    s->phase = NG911_SCAN_DONE;
+    return 1;
+  }
+  const __u8 *v = ng911_env_view(walk->env, walk->sc, pos);
+  if (!v) {
+    s->phase = NG911_SCAN_DONE;
+    return 1;
+  }
+  return ng911_sip_value(walk->sc, v, pos);
+}
+
+/* One step of the header scan; ctx points to a struct ng911_sip_walk. Returns 1 when the scan
+ * is over (bpf_loop's convention).
+ *
+ * A step is one header line from its start: the field's name looked at (at a constant offset
+ * from the step's view, so the kernel reads it in the packet with no check of its own), then
+ * up to NG911_SCAN_WORDS words searched for the line feed. At the Call-ID the same step skips
+ * the colon and hashes up to NG911_VALUE_WORDS words of the value, so a typical message takes
+ * one step per header line before the Call-ID and one for it: the per-step cost (a call, the
+ * state read and written back through memory) is paid per line, not per word. */
+static inline int ng911_sip_step(__u32 index, void *ctx) {
+  struct ng911_sip_walk *walk = (struct ng911_sip_walk *)ctx;
+  struct ng911_scratch *sc = walk->sc;
+  struct ng911_sip_scan *s = &sc->scan;
+  __u64 len = s->len;
+  __u64 pos = s->pos;
+  __u32 phase = s->phase;
+  (void)index;
+  if (phase == NG911_SCAN_DONE) return 1;
+  if (pos >= len) { /* the window ended first: no Call-ID seen (the caller falls back) */
+    s->phase = NG911_SCAN_DONE;
+    return 1;
+  }
+  const __u8 *v = ng911_env_view(walk->env, sc, pos);
+  if (!v) {
+    s->phase = NG911_SCAN_DONE;
+    return 1;
+  }
+  if (phase == NG911_SCAN_VALUE) return ng911_sip_value(sc, v, pos);
+  if (phase == NG911_SCAN_COLON) return ng911_sip_colon(walk, pos, ng911_load64(v));
+  if (phase == NG911_SCAN_NAME) {
+    __u64 name = ng911_load64(v);
+    __u32 c0 = (__u32)(name & 0xff);
+    if (c0 == '\r' || c0 == '\n') { /* the blank line: no Call-ID among the header fields */
+      s->kind = NG911_SIP_MALFORMED;
+      s->phase = NG911_SCAN_DONE;
+      return 1;
+    }
+    __u32 c1 = (__u32)(name >> 8 & 0xff);
+    __u32 c7 = (__u32)(name >> 56);
+    __u64 lower = name | NG911_LOWER;
+    /* Header names are case-insensitive; "Call-ID" may be followed by white space before the
+     * colon (HCOLON), and its compact form is "i" (RFC 3261 §7.3.3). */
+    if ((lower << 8 >> 8) == NG911_W8('c', 'a', 'l', 'l', '-', 'i', 'd', 0) && (c7 == ':' || ng911_is_space(c7)))
+      return ng911_sip_colon(walk, pos + 7, ng911_load64(v + 7));
+    if ((c0 | 0x20) == 'i' && (c1 == ':' || ng911_is_space(c1))) return ng911_sip_colon(walk, pos + 1, ng911_load64(v + 1));
+  }
+  /* The line feed: eight words at constant offsets from the view. */
+  __u64 lf = 0;
+  int found = 0;
+NG911_UNROLL
+  for (__u32 k = 0; k < NG911_SCAN_WORDS; k++) {
+    __u64 m = ng911_bytes_eq(ng911_load64(v + 8 * k), '\n');
+    if (m) {
+      lf = pos + 8 * k + ng911_first_byte(m);
+      found = 1;
+      break;
+    }
+  }
+  if (!found) {
+    s->pos = pos + 8 * NG911_SCAN_WORDS;
+    s->phase = NG911_SCAN_LINE;
+    return 0;
+  }
+  if (lf >= len) { /* the zeros past the end, not a line feed */
+    s->phase = NG911_SCAN_DONE;
+    return 1;
+  }
+  if (s->first_line) {
+    s->first_line = 0;
+    if (s->kind == NG911_SIP_REQUEST && !ng911_sip_start_line_ok(walk, lf)) {
+      s->kind = NG911_SIP_MALFORMED;
+      s->phase = NG911_SCAN_DONE;
+      return 1;
+    }
+  }
+  s->pos = lf + 1;
+  s->phase = NG911_SCAN_NAME;
   return 0;
 }
 

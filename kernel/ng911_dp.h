@@ -18,7 +18,7 @@
  * (a Call-ID behind a very long Via stack) are not seen; such packets hash on the 5-tuple. */
 #define NG911_SIP_WINDOW 1472u
 /* Scratch buffer for the scan: a power of two (indices are masked for the verifier) with room
- * past the last masked index for a step's constant offsets (8 words) and the zeroed tail. */
+ * past the last masked index for a view's constant offsets (64 bytes) and the zeroed tail. */
 #define NG911_SCRATCH_MASK 2047u
 #define NG911_SCRATCH_SIZE (NG911_SCRATCH_MASK + 1u + 128u)
 /* Bytes after the window that read as zero during a scan (zeroed per packet). */
@@ -113,8 +113,9 @@ struct ng911_guard_slot {
   struct ng911_guard guard;
 };
 
-/* The SIP classifier's per-CPU scratch (kernel/dp_sip.h): the scan's state, then the first
- * NG911_SIP_WINDOW bytes of the datagram. The state sits in the map value rather than on the
+/* The SIP classifier's per-CPU scratch (kernel/dp_sip.h): the scan's state, then room for the
+ * first NG911_SIP_WINDOW bytes of the datagram (copied there when the scan nears the window's
+ * end in the kernel, always in user space). The state sits in the map value rather than on the
  * BPF stack so that the verifier reads it back as unknown numbers at every step of the scan
  * and checks a step once. Positions are 64-bit: BPF would zero-extend every 32-bit one. */
 struct ng911_sip_scan {

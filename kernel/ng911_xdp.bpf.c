@@ -6,8 +6,13 @@
 #include <linux/bpf.h>
 #include <bpf/bpf_helpers.h>
 
+/* One packet's: the frame, and where its SIP window is (read in place by the scan's views). */
 struct ng911_env {
   struct xdp_md *ctx;
+  const __u8 *data_end;
+  const __u8 *payload;   /* the window's first byte */
+  __u32 window_off;      /* the same, as an offset into the frame */
+  __u32 copied;          /* the window is in the scratch (read near its end) */
 };
 
 #include "ng911_dp.h"
@@ -78,13 +83,16 @@ static __always_inline struct ng911_scratch *ng911_env_scratch(struct ng911_env 
   (void)env;
   return bpf_map_lookup_elem(&ng911_scratch_map, &zero_key);
 }
-static __always_inline int ng911_env_load(struct ng911_env *env, __u32 off, __u8 *dst, __u32 len) {
-  /* Keeps the compiler from checking one copy of len and passing another to the helper. */
-  __u64 n = len;
-  asm volatile("" : "+r"(n));
-  if (n == 0 || n > NG911_SIP_WINDOW) return -1;
-  return (int)bpf_xdp_load_bytes(env->ctx, off, dst, n);
+static __always_inline int ng911_env_window(struct ng911_env *env, struct ng911_scratch *sc, const __u8 *payload,
+                                            __u32 off, __u32 len) {
+  (void)sc;
+  (void)len;
+  env->payload = payload;
+  env->window_off = off;
+  env->copied = 0;
+  return 0;
 }
+static __always_inline const __u8 *ng911_env_view(struct ng911_env *env, struct ng911_scratch *sc, __u64 pos);
 static __always_inline struct ng911_guard_slot *ng911_env_guard(struct ng911_env *env, __u32 slot) {
   (void)env;
   return bpf_map_lookup_elem(&ng911_guard_map, &slot);
@@ -105,22 +113,44 @@ static __always_inline __u64 ng911_env_now(struct ng911_env *env) {
   return bpf_ktime_get_coarse_ns();
 }
 
-static __always_inline void ng911_env_scan(struct ng911_scratch *sc);
+struct ng911_sip_walk; /* dp_sip.h */
+static __always_inline void ng911_env_scan(struct ng911_sip_walk *walk);
 
 #include "dp_pipeline.h"
+
+/* The scan reads the window in the packet, through a pointer checked once per view against
+ * data_end, and copies it to the scratch (bpf_xdp_load_bytes, once per packet) only when a view
+ * comes within NG911_VIEW_SPAN of the window's end, where the bytes past it must read as zero:
+ * most INVITEs end their headers long before, and never pay for the copy. */
+static __always_inline const __u8 *ng911_env_view(struct ng911_env *env, struct ng911_scratch *sc, __u64 pos) {
+  __u64 len = sc->scan.len;
+  if (pos + NG911_VIEW_SPAN <= len) {
+    const __u8 *p = env->payload + (pos & NG911_SCRATCH_MASK);
+    if (p + NG911_VIEW_SPAN <= env->data_end) return p;
+  }
+  if (!env->copied) {
+    /* Keeps the compiler from checking one copy of len and passing another to the helper. */
+    __u64 n = len;
+    asm volatile("" : "+r"(n));
+    if (n == 0 || n > NG911_SIP_WINDOW) return 0;
+    if (bpf_xdp_load_bytes(env->ctx, env->window_off, sc->bytes, n) != 0) return 0;
+    env->copied = 1;
+  }
+  return ng911_sip_scratch_view(sc, pos);
+}
 
 /* One step per call: the verifier checks the step once instead of every iteration. */
 static long ng911_scan_step(__u32 index, void *ctx) { return ng911_sip_step(index, ctx); }
 
-static __always_inline void ng911_env_scan(struct ng911_scratch *sc) {
-  bpf_loop(NG911_SIP_MAX_STEPS, ng911_scan_step, &sc, 0);
+static __always_inline void ng911_env_scan(struct ng911_sip_walk *walk) {
+  bpf_loop(NG911_SIP_MAX_STEPS, ng911_scan_step, walk, 0);
 }
 
 SEC("xdp")
 int ng911_xdp(struct xdp_md *ctx) {
-  struct ng911_env env = {ctx};
   __u8 *data = (__u8 *)(long)ctx->data;
   __u8 *data_end = (__u8 *)(long)ctx->data_end;
+  struct ng911_env env = {.ctx = ctx, .data_end = data_end};
   struct ng911_result r = ng911_process(&env, data, data_end, ctx->ingress_ifindex);
   switch (r.action) {
     case NG911_DROP: return XDP_DROP;

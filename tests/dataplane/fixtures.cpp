@@ -191,4 +191,60 @@ std::vector<Fixture> fixtures() {
   return f;
 }
 
+std::vector<std::string> sip_seed_messages() {
+  const std::string cid = "a84b4c76e66710@pc33.atlanta.example.com";
+  std::vector<std::string> s = {
+      sip_request("INVITE", "urn:service:sos", cid),
+      sip_request("INVITE", "sip:urn:service:sos.police@esrp.example.net;user=phone", cid),
+      sip_request("MESSAGE", "urn:service:sos", cid, "help", "text/plain"),
+      sip_request("REGISTER", "sip:registrar.example.com", cid),
+      sip_request("OPTIONS", "sip:esrp.example.net", "x"),
+      sip_request("BYE", "sip:caller@192.0.2.1", std::string(200, 'k')),
+      sip_response(200, "OK", cid, "INVITE"),
+      sip_response(486, "Busy Here", cid, "INVITE"),
+      emergency_invite_with_pidf(cid),
+      "\r\n\r\n",
+  };
+  std::string compact = sip_request("ACK", "sip:esrp@192.0.2.100", cid);
+  compact.replace(compact.find("Call-ID: "), 9, "i:\t ");
+  s.push_back(compact);
+  std::string spaced = sip_request("INVITE", "URN:SERVICE:SOS", cid);
+  spaced.replace(spaced.find("Call-ID: "), 9, "cALL-iD \t: :");
+  s.push_back(spaced);
+  return s;
+}
+
+std::vector<std::string> call_id_near_the_window_end() {
+  std::vector<std::string> out;
+  std::string base = sip_request("INVITE", "urn:service:sos", "edge-of-window@example.com");
+  auto at = base.find("Call-ID");
+  for (std::size_t target = NG911_SIP_WINDOW - 80; target <= NG911_SIP_WINDOW + 8; ++target) {
+    std::string m = base;
+    std::size_t pad = target - at - 9;  // "X-Pad: " ... "\r\n"
+    m.insert(at, "X-Pad: " + std::string(pad, 'p') + "\r\n");
+    out.push_back(std::move(m));
+  }
+  return out;
+}
+
+std::string SipMutator::next() {
+  static const std::vector<std::string> inserts = {"Call-ID", "call-id:", "i:", "I ", "\r\n", "\r\n\r\n", " : ", ":",
+                                                   "\t", "urn:service:sos", "SIP/2.0", "sip:", "@",
+                                                   std::string(1, '\0'), "\n"};
+  static const std::string bytes(":: \t\r\n\0iIcC-.@xS9", 17);
+  std::string m = seeds_[rng_() % seeds_.size()];
+  int edits = 1 + static_cast<int>(rng_() % 4);
+  for (int e = 0; e < edits && !m.empty(); ++e) {
+    std::size_t pos = rng_() % (m.size() + 1);
+    switch (rng_() % 5) {
+      case 0: if (pos < m.size()) m[pos] = bytes[rng_() % bytes.size()]; break;
+      case 1: m.insert(pos, inserts[rng_() % inserts.size()]); break;
+      case 2: m.erase(pos, rng_() % 16); break;
+      case 3: m.resize(pos); break;
+      default: m.insert(pos, std::string(rng_() % 1500, static_cast<char>('a' + rng_() % 26))); break;
+    }
+  }
+  return m;
+}
+
 }  // namespace ng911::dataplane::test

@@ -5,6 +5,7 @@
 // must agree byte for byte.
 #include <cstdint>
 #include <optional>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -50,5 +51,25 @@ std::vector<Fixture> fixtures();
 // An emergency INVITE and a REGISTER from the given source, for the flood guard.
 std::vector<std::uint8_t> request_from(const std::string& src_ip, const std::string& method,
                                        const std::string& request_uri, const std::string& call_id);
+
+// SIP payloads for differential tests of the classifier (stage one against now, the kernel
+// against the twin): real messages of every kind, compact and odd-case Call-IDs among them.
+std::vector<std::string> sip_seed_messages();
+
+// The same INVITE with the Call-ID moved across the window's end (NG911_SIP_WINDOW) a byte at a
+// time by a padding header: where the kernel's scan stops reading in place.
+std::vector<std::string> call_id_near_the_window_end();
+
+// Seeded random edits of the seed messages (bytes replaced, SIP tokens and line ends inserted,
+// runs erased or padded, cuts): the same sequence for the same seed.
+class SipMutator {
+ public:
+  explicit SipMutator(std::uint32_t seed) : rng_(seed), seeds_(sip_seed_messages()) {}
+  std::string next();
+
+ private:
+  std::mt19937 rng_;
+  std::vector<std::string> seeds_;
+};
 
 }  // namespace ng911::dataplane::test
