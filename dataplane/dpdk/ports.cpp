@@ -64,8 +64,8 @@ Eal::~Eal() {
 
 void MempoolFree::operator()(rte_mempool* pool) const { rte_mempool_free(pool); }
 
-Mempool make_mbuf_pool(unsigned ports) {
-  Mempool pool(rte_pktmbuf_pool_create("ng911_mbufs", kMbufsPerPort * (ports ? ports : 1) - 1, kMbufCache, 0,
+Mempool make_mbuf_pool(unsigned ports, unsigned extra) {
+  Mempool pool(rte_pktmbuf_pool_create("ng911_mbufs", kMbufsPerPort * (ports ? ports : 1) + extra - 1, kMbufCache, 0,
                                        RTE_MBUF_DEFAULT_BUF_SIZE, static_cast<int>(rte_socket_id())));
   if (!pool) throw std::runtime_error("cannot create the mbuf pool: " + dpdk_error(rte_errno));
   return pool;

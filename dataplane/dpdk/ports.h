@@ -48,8 +48,9 @@ struct MempoolFree {
   void operator()(rte_mempool* pool) const;
 };
 using Mempool = std::unique_ptr<rte_mempool, MempoolFree>;
-// The pool the ports' rx queues fill from, sized for `ports` ports' rings.
-Mempool make_mbuf_pool(unsigned ports);
+// The pool the ports' rx queues fill from, sized for `ports` ports' rings and `extra` mbufs
+// more (a pcap port replaying a file from memory holds one per frame).
+Mempool make_mbuf_pool(unsigned ports, unsigned extra = 0);
 
 // Configures one rx and one tx queue on the port, starts it and turns on promiscuous mode
 // (where the driver has one). Throws std::runtime_error with DPDK's reason.

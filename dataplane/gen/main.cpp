@@ -2,6 +2,7 @@
 // See dataplane/gen/README.md.
 //   ng911-pktgen live --dev IF --dst-mac MAC --dst-ip ADDR [--mix SPEC] [--count N] [--duration S] [--rate PPS] ...
 //   ng911-pktgen pcap --out FILE --count N [--mix SPEC] ...
+//   ng911-pktgen replay --pcap FILE --dev IF [--pmd af_packet|af_xdp] [--count N] [--duration S] [--rate PPS]
 //   ng911-pktgen count --dev IF [--port P] [--pass-from ADDR] [--duration S] [--until N]
 #include <pthread.h>
 #include <signal.h>
@@ -14,7 +15,11 @@
 
 #include <boost/program_options.hpp>
 
+#include <boost/algorithm/string/classification.hpp>
+#include <boost/algorithm/string/split.hpp>
+
 #include "dataplane/gen/counter.h"
+#include "dataplane/gen/replay.h"
 #include "dataplane/gen/sender.h"
 
 namespace po = boost::program_options;
@@ -24,7 +29,7 @@ using namespace ng911::dataplane::gen;
 namespace {
 
 int usage() {
-  std::cerr << "usage: ng911-pktgen live|pcap|count [options]; --help with each for its options\n";
+  std::cerr << "usage: ng911-pktgen live|pcap|replay|count [options]; --help with each for its options\n";
   return 2;
 }
 
@@ -47,6 +52,14 @@ class StopSignals {
  private:
   sigset_t set_;
 };
+
+// A thread that sets `stop` when SIGINT or SIGTERM comes, until it is joined.
+std::jthread watch(const StopSignals& signals, std::atomic<bool>& stop) {
+  return std::jthread([&signals, &stop](std::stop_token token) {
+    while (!token.stop_requested())
+      if (signals.wait(std::chrono::milliseconds(100))) stop = true;
+  });
+}
 
 std::string counts_text(const Counts& counts) {
   std::ostringstream out;
@@ -122,10 +135,7 @@ int live(int argc, char** argv) {
 
   StopSignals signals;
   std::atomic<bool> stop{false};
-  std::jthread watcher([&](std::stop_token token) {
-    while (!token.stop_requested())
-      if (signals.wait(std::chrono::milliseconds(100))) stop = true;
-  });
+  auto watcher = watch(signals, stop);
   auto report = send_live(
       s,
       [&](const SendReport& r) {
@@ -161,6 +171,50 @@ int pcap(int argc, char** argv) {
   auto written = write_pcap(p);
   std::printf("wrote total=%llu file=%s%s\n", static_cast<unsigned long long>(p.count), p.path.c_str(),
               counts_text(written).c_str());
+  return 0;
+}
+
+int replay(int argc, char** argv, const char* program) {
+  ReplayOptions r;
+  double duration = 10;
+  std::string eal_line;
+  bool quiet = false;
+  po::options_description o("ng911-pktgen replay");
+  o.add_options()("help", "this help")("pcap", po::value(&r.pcap)->required(), "pcap file of Ethernet frames")
+      ("dev", po::value(&r.interface)->required(), "interface to send out of (a DPDK port is opened on it)")
+      ("pmd", po::value(&r.pmd), "DPDK driver for --dev: af_packet (default) or af_xdp")
+      ("eal", po::value(&eal_line), "EAL arguments (default: --no-pci --no-huge -m 512 ...)")
+      ("count", po::value(&r.count), "frames in all, the file over and over (0: until --duration)")
+      ("duration", po::value(&duration), "seconds at most (default 10)")
+      ("rate", po::value(&r.rate), "frames per second (default: as fast as the port takes them)")
+      ("burst", po::value(&r.burst), "frames per tx burst (default 32)")
+      ("quiet", po::bool_switch(&quiet), "no progress lines");
+  po::variables_map vm;
+  po::store(po::parse_command_line(argc, argv, o), vm);
+  if (vm.count("help")) {
+    std::cout << o;
+    return 0;
+  }
+  po::notify(vm);
+  if (!eal_line.empty()) {
+    boost::split(r.eal, eal_line, boost::is_any_of(" \t"), boost::token_compress_on);
+    std::erase(r.eal, std::string());
+  }
+  r.duration = std::chrono::duration<double>(duration);
+  StopSignals signals;
+  std::atomic<bool> stop{false};
+  auto watcher = watch(signals, stop);
+  auto report = replay_pcap(
+      r, program,
+      [&](const ReplayReport& p) {
+        if (!quiet)
+          std::fprintf(stderr, "ng911-pktgen: %5.1f s  replayed %llu  %.3f Mpps\n", p.elapsed.count(),
+                       static_cast<unsigned long long>(p.sent), p.rate() / 1e6);
+      },
+      stop);
+  std::printf("sent total=%llu elapsed_s=%.3f pps=%.0f file_frames=%llu%s\n", static_cast<unsigned long long>(report.sent),
+              report.elapsed.count(), report.rate(), static_cast<unsigned long long>(report.file_frames),
+              counts_text(report.kinds).c_str());
   return 0;
 }
 
@@ -224,6 +278,7 @@ int main(int argc, char** argv) {
   try {
     if (command == "live") return live(argc - 1, argv + 1);
     if (command == "pcap") return pcap(argc - 1, argv + 1);
+    if (command == "replay") return replay(argc - 1, argv + 1, argv[0]);
     if (command == "count") return count(argc - 1, argv + 1);
     return usage();
   } catch (const std::exception& e) {

@@ -4,7 +4,7 @@
 # Checks: the receiver counts per kind exactly what the sender says it sent, which is the mix's
 # share of the count; the frames on the wire have valid IPv4 and UDP checksums, distinct Call-IDs
 # and branches, the flood from its few sources; pacing; the pcap file reads back in tcpdump with
-# the mix's kinds. Namespaces are removed by the trap, also after a failure.
+# the mix's kinds, and DPDK replays it into the veth with every frame counted at the far end. Namespaces are removed by the trap, also after a failure.
 # Usage: gen_test.sh NG911_PKTGEN
 source "$(dirname "${BASH_SOURCE[0]}")/../support/testlib.sh"
 pktgen="$1"
@@ -113,10 +113,32 @@ expect_eq "$(printf '%s\n' "$ascii" | grep -c 'gml:pos')" 400 "... each with a P
 expect_eq "$(printf '%s\n' "$ascii" | grep -c 'SIP: REGISTER sip:registrar')" 150 "150 REGISTERs (tcpdump's SIP summary line)"
 expect_eq "$(printf '%s\n' "$ascii" | grep -o 'Call-ID: [0-9a-f]\{16\}@' | sort -u | wc -l)" 950 "950 distinct Call-IDs"
 
-# 5. Bad input is refused with a reason.
+# 5. DPDK replay of that file (net_pcap from memory into a port on g0): the file over and over,
+#    each kind's share exact at the receiver; both of DPDK's kernel-interface drivers; pacing.
+for pmd in af_packet af_xdp; do
+  start_counter --until 20000 --duration 30
+  expect_rc 0 "DPDK ($pmd) replays the file 20 times" -- \
+    in_ns g "$pktgen" replay --pcap "$tmp/mix.pcap" --dev g0 --pmd "$pmd" --count 20000 --duration 20 --quiet
+  sent="$(printf '%s\n' "$out" | grep '^sent ')"
+  echo "     $sent"
+  wait_counter || fail "the receiver did not see all 20000 within 30 s"
+  received="$(grep '^received ' "$tmp/count.out" || true)"
+  expect_eq "$(field "$sent" total)/$(field "$sent" file_frames)" "20000/1000" "sent 20,000 from a file of 1,000 ($pmd)"
+  for w in emergency=8000 register=3000 options=2000 response=4000 flood=2000 garbage=1000; do
+    expect_eq "$(field "$received" "${w%%=*}")" "${w#*=}" "received ${w%%=*} ($pmd): all of them"
+  done
+done
+expect_rc 0 "a paced replay" -- in_ns g "$pktgen" replay --pcap "$tmp/mix.pcap" --dev g0 --count 3000 --rate 10000 --quiet
+sent="$(printf '%s\n' "$out" | grep '^sent ')"
+if awk -v s="$(field "$sent" elapsed_s)" 'BEGIN { exit !(s >= 0.25) }'; then pass "replay pacing holds the rate (took $(field "$sent" elapsed_s) s)"
+else fail "3000 at 10000/s replayed in only $(field "$sent" elapsed_s) s"; fi
+
+# 6. Bad input is refused with a reason.
 expect_rc 1 "an unknown kind in the mix is refused" -- "$pktgen" pcap --out "$tmp/x.pcap" --count 1 --mix emergency=1,bogus=2
 expect_out "unknown kind 'bogus'" "the refusal names it"
 expect_rc 1 "an interface that does not exist is refused" -- in_ns g "$pktgen" live --dev nosuch0 "${traffic[@]}" --count 1
 expect_out "no interface nosuch0" "the refusal names it"
+expect_rc 1 "replay of a file that does not exist is refused" -- "$pktgen" replay --pcap "$tmp/none.pcap" --dev g0
+expect_out "cannot read $tmp/none.pcap" "the refusal names it"
 
 finish
