@@ -102,10 +102,24 @@ void BackendPool::set_link(const std::string& name, const Mac& mac, int ifindex,
   b.src_mac = src_mac;
 }
 
+void BackendPool::set_config(const ng911_config& config) {
+  config_ = config;
+  write_config();
+}
+
+void BackendPool::write_config() {
+  ng911_config c = config_;
+  c.flags = draining_ ? c.flags | NG911_CFG_DRAINING : c.flags & ~NG911_CFG_DRAINING;
+  c.drain_epoch = epoch_;
+  maps_.set_config(c);
+}
+
 std::size_t BackendPool::apply() {
   std::vector<MaglevBackend> members;
+  std::vector<bool> alive(NG911_MAX_BACKENDS);  // in the table, or drained with calls to finish
+  bool drain = false;
   for (const auto& [name, b] : backends_) {
-    if (!b.in_table()) continue;
+    if (!b.in_table() && !b.keeps_calls()) continue;
     // The kernel's entry first, so no slot ever names a backend the kernel does not know.
     ng911_backend entry{};
     std::memcpy(entry.mac, b.mac->data(), 6);
@@ -121,13 +135,42 @@ std::size_t BackendPool::apply() {
     }
     maps_.set_backend(b.index, entry);
     maps_.add_port(b.ifindex);
-    members.push_back({name, b.index, b.spec.weight});
+    alive[b.index] = true;
+    if (b.in_table()) members.push_back({name, b.index, b.spec.weight});
+    drain = drain || b.keeps_calls();
   }
   auto table = maglev_table(members, NG911_MAGLEV_SIZE);
+  if (prior_.empty()) prior_.assign(NG911_MAGLEV_SIZE, NG911_NO_BACKEND);
+  if (table_.empty()) table_.assign(NG911_MAGLEV_SIZE, NG911_NO_BACKEND);
+
+  if (drain) {
+    // Calls in progress keep the table of the drain's start (the kernel's current one when it
+    // begins), except where it names a backend that has gone: those calls move as they would
+    // without a drain. Written before the flag goes up and before the new table.
+    std::vector<std::uint32_t> prior = draining_ ? prior_ : table_;
+    for (std::uint32_t s = 0; s < NG911_MAGLEV_SIZE; ++s)
+      if (prior[s] == NG911_NO_BACKEND || !alive[prior[s]]) prior[s] = table[s];
+    maps_.write_prior_slots(prior, changed_slots(prior_, prior));
+    prior_ = std::move(prior);
+    if (!draining_) {
+      draining_ = true;
+      ++epoch_;  // the pins of an earlier drain no longer count
+      write_config();
+    }
+  }
   auto slots = changed_slots(table_, table);
   maps_.write_slots(table, slots);
   table_ = std::move(table);
-  released_.clear();  // the table no longer names them
+  if (!drain && draining_) {
+    draining_ = false;
+    write_config();
+  }
+  // Entries no table names any more are cleared, so a pin naming one is known stale.
+  static const ng911_backend none{};
+  for (const auto& [name, b] : backends_)
+    if (!alive[b.index]) maps_.set_backend(b.index, none);
+  for (auto i : released_) maps_.set_backend(i, none);
+  released_.clear();  // the tables no longer name them
   return slots.size();
 }
 

@@ -2,6 +2,12 @@
 // The backends (ESRP nodes) behind the packet path and the Maglev table they share: each change
 // (add, remove, weight, drain, health) recomputes the table in user space and writes only the
 // slots that changed, so the packet path never sees a half-written table.
+//
+// A drained backend takes no new calls but keeps its calls in progress: while one drains, the
+// packet path also reads the prior table (the table as it was when the drain began, less
+// backends that died since) for messages of calls in progress on moved slots, and pins calls
+// that begin on moved slots (ng911_dp.h). The drain ends when no healthy backend is drained
+// (undrain, or remove once its calls are over).
 #include <chrono>
 #include <cstdint>
 #include <map>
@@ -36,11 +42,17 @@ struct Backend {
   int ifindex = 0;
   Mac src_mac{};
   bool in_table() const { return healthy && !drained && spec.weight > 0 && mac && ifindex > 0; }
+  // Drained but alive: its calls in progress still reach it.
+  bool keeps_calls() const { return healthy && drained && mac && ifindex > 0; }
 };
 
 class BackendPool {
  public:
   explicit BackendPool(DataplaneTables& maps) : maps_(maps) {}
+
+  // The packet path's configuration, written now and again with the drain's flag and epoch.
+  void set_config(const ng911_config& config);
+  bool draining() const { return draining_; }
 
   // Each throws std::invalid_argument with a message for the operator (unknown, duplicate, full).
   const Backend& add(const BackendSpec& spec);
@@ -60,9 +72,15 @@ class BackendPool {
   std::string name_of(std::uint32_t index) const;
 
  private:
+  void write_config();
+
   DataplaneTables& maps_;
   std::map<std::string, Backend> backends_;
+  ng911_config config_{};
   std::vector<std::uint32_t> table_;            // what the kernel holds
+  std::vector<std::uint32_t> prior_;            // the prior table the kernel holds (drains)
+  bool draining_ = false;
+  std::uint32_t epoch_ = 0;                     // drains begun: pins of earlier ones are stale
   std::vector<std::uint32_t> released_;         // indices free once the table no longer names them
 };
 

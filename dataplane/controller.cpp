@@ -40,7 +40,9 @@ const char* class_name(int klass) {
 
 const char* outcome_name(int outcome) {
   static constexpr const char* names[] = {"tx",           "redirect",      "pass_no_backend", "pass_family",
-                                          "request_flood", "invite_flood", "malformed",       "call_id_fallback"};
+                                          "request_flood", "invite_flood", "malformed",       "call_id_fallback",
+                                          "drain_kept",    "drain_pinned"};
+  static_assert(std::size(names) == NG911_OUT_COUNT);
   return outcome >= 0 && outcome < NG911_OUT_COUNT ? names[outcome] : "?";
 }
 
@@ -110,6 +112,12 @@ std::string prometheus_stats(const ng911_stats& s) {
   out += "# HELP ng911_dataplane_call_id_fallback_total SIP packets hashed on the 5-tuple: no Call-ID in the window.\n"
          "# TYPE ng911_dataplane_call_id_fallback_total counter\n"
          "ng911_dataplane_call_id_fallback_total " + std::to_string(s.packets[NG911_OUTCOME(NG911_OUT_CALLID_FALLBACK)]) + "\n";
+  out += "# HELP ng911_dataplane_drain_total Messages during a drain: calls in progress kept on their backend, calls "
+         "begun on a moved slot pinned.\n"
+         "# TYPE ng911_dataplane_drain_total counter\n";
+  for (int o : {NG911_OUT_DRAIN_KEPT, NG911_OUT_DRAIN_PINNED})
+    out += "ng911_dataplane_drain_total{what=\"" + std::string(outcome_name(o) + 6) + "\"} " +
+           std::to_string(s.packets[NG911_OUTCOME(o)]) + "\n";
   return out;
 }
 
@@ -177,6 +185,7 @@ class Controller {
         tick_(io_), stop_check_(io_), control_(io_) {}
 
   int run() {
+    pool_.set_config(kernel_config(config_));
     for (const auto& spec : config_.backends) add(spec);
     pool_.apply();
     snapshot();
@@ -402,7 +411,6 @@ std::optional<BackendLink> KernelLinks::learned(const BackendSpec& spec) {
 }
 
 int serve(const ControllerConfig& config, DataplaneTables& tables, LinkResolver& links, const ServeHooks& hooks) {
-  tables.set_config(kernel_config(config));
   Controller controller(config, tables, links, hooks);
   std::unique_ptr<http::Server> metrics;
   std::thread metrics_thread;

@@ -17,6 +17,8 @@ class DataplaneTables {
   virtual void set_backend(std::uint32_t index, const ng911_backend& backend) = 0;
   // Writes table[slot] for each of `slots` (the changed ones; see changed_slots()).
   virtual void write_slots(std::span<const std::uint32_t> table, std::span<const std::uint32_t> slots) = 0;
+  // The same for the prior table, which calls in progress follow during a drain (ng911_dp.h).
+  virtual void write_prior_slots(std::span<const std::uint32_t> table, std::span<const std::uint32_t> slots) = 0;
   // Lets the packet path send out of ifindex (a redirect).
   virtual void add_port(int ifindex) = 0;
   // The counters summed over every CPU (or core).

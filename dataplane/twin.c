@@ -7,7 +7,9 @@
 struct ng911_env {
   const struct ng911_config *config;
   const __u32 *table;
+  const __u32 *prior;
   const struct ng911_backend *backends;
+  struct ng911_pin *pins;
   struct ng911_stats *stats;
   struct ng911_guard_slot *guard;
   struct ng911_scratch *scratch;
@@ -41,6 +43,14 @@ static inline __u32 ng911_env_slot(struct ng911_env *env, __u32 slot) {
 }
 
 /* An array map: every index below the size has a value (zero until written). */
+static inline __u32 ng911_env_prior(struct ng911_env *env, __u32 slot) {
+  return slot < NG911_MAGLEV_SIZE ? env->prior[slot] : NG911_NO_BACKEND;
+}
+
+static inline struct ng911_pin *ng911_env_pin(struct ng911_env *env, __u32 index) {
+  return index < NG911_PINS ? &env->pins[index] : 0;
+}
+
 static inline const struct ng911_backend *ng911_env_backend(struct ng911_env *env, __u32 index) {
   return index < NG911_MAX_BACKENDS ? &env->backends[index] : 0;
 }
@@ -77,13 +87,13 @@ static void ng911_scratch_init(struct ng911_scratch *scratch) { memset(scratch, 
 
 void ng911_twin_init(struct ng911_twin *twin) {
   memset(twin, 0, sizeof *twin);
-  for (__u32 i = 0; i < NG911_MAGLEV_SIZE; i++) twin->table[i] = NG911_NO_BACKEND;
+  for (__u32 i = 0; i < NG911_MAGLEV_SIZE; i++) twin->table[i] = twin->prior[i] = NG911_NO_BACKEND;
   ng911_scratch_init(&twin->scratch);
 }
 
 void ng911_tables_init(struct ng911_tables *tables) {
   memset(tables, 0, sizeof *tables);
-  for (__u32 i = 0; i < NG911_MAGLEV_SIZE; i++) tables->table[i] = NG911_NO_BACKEND;
+  for (__u32 i = 0; i < NG911_MAGLEV_SIZE; i++) tables->table[i] = tables->prior[i] = NG911_NO_BACKEND;
 }
 
 void ng911_worker_init(struct ng911_worker *worker) {
@@ -92,15 +102,15 @@ void ng911_worker_init(struct ng911_worker *worker) {
 }
 
 struct ng911_twin_result ng911_twin_run(struct ng911_twin *twin, __u8 *frame, __u32 len, __u32 ingress_ifindex) {
-  struct ng911_env env = {&twin->config, twin->table, twin->backends, &twin->stats, twin->guard, &twin->scratch,
-                          twin->now_ns, 0, 0};
+  struct ng911_env env = {&twin->config, twin->table, twin->prior, twin->backends, twin->pins, &twin->stats,
+                          twin->guard, &twin->scratch, twin->now_ns, 0, 0};
   return ng911_run(&env, frame, len, ingress_ifindex);
 }
 
 struct ng911_twin_result ng911_worker_run(const struct ng911_tables *tables, struct ng911_worker *worker, __u8 *frame,
                                           __u32 len, __u32 ingress_ifindex) {
-  struct ng911_env env = {&tables->config, tables->table, tables->backends, &worker->stats, worker->guard,
-                          &worker->scratch, worker->now_ns, 0, 0};
+  struct ng911_env env = {&tables->config, tables->table, tables->prior, tables->backends, worker->pins,
+                          &worker->stats, worker->guard, &worker->scratch, worker->now_ns, 0, 0};
   return ng911_run(&env, frame, len, ingress_ifindex);
 }
 

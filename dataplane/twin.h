@@ -16,22 +16,27 @@ struct ng911_twin {
   struct ng911_config config;
   struct ng911_stats stats;
   __u32 table[NG911_MAGLEV_SIZE];
+  __u32 prior[NG911_MAGLEV_SIZE];   /* the drain's prior table */
+  struct ng911_pin pins[NG911_PINS];
   struct ng911_backend backends[NG911_MAX_BACKENDS];
   struct ng911_guard_slot guard[NG911_GUARD_SOURCES];
   struct ng911_scratch scratch;
   __u64 now_ns;       /* the clock the flood guard reads */
 };
 
-/* What the control plane writes: the kernel's config, Maglev and backends maps. */
+/* What the control plane writes: the kernel's config, Maglev (and prior) and backends maps. */
 struct ng911_tables {
   struct ng911_config config;
   __u32 table[NG911_MAGLEV_SIZE];
+  __u32 prior[NG911_MAGLEV_SIZE];
   struct ng911_backend backends[NG911_MAX_BACKENDS];
 };
 
-/* One core's own state. */
+/* One core's own state. Pins too: with one worker lcore that is the kernel's one map; with
+ * several, RSS would have to keep a call's messages on one core. */
 struct ng911_worker {
   struct ng911_stats stats;
+  struct ng911_pin pins[NG911_PINS];
   struct ng911_guard_slot guard[NG911_GUARD_SOURCES];
   struct ng911_scratch scratch;
   __u64 now_ns;       /* the clock the flood guard reads */

@@ -45,7 +45,8 @@ Fd& Fd::operator=(Fd&& o) noexcept {
 }
 
 const char* DataplaneMaps::pin_name(Map m) {
-  static constexpr const char* names[] = {"config", "stats", "maglev", "backends", "ports", "guard"};
+  static constexpr const char* names[] = {"config", "stats", "maglev", "backends", "ports", "guard", "prior", "pins"};
+  static_assert(std::size(names) == map_count_);
   return names[m];
 }
 
@@ -76,18 +77,30 @@ void DataplaneMaps::set_backend(std::uint32_t index, const ng911_backend& backen
   check(bpf_map_update_elem(fd(backends_map), &index, &backend, BPF_ANY), "writing a backend");
 }
 
-void DataplaneMaps::write_slots(std::span<const std::uint32_t> table, std::span<const std::uint32_t> slots) {
+namespace {
+
+// table[s] into the array map for each slot s: one batched system call for the lot where the
+// kernel offers it, slot by slot otherwise.
+void write_array_slots(int map_fd, std::span<const std::uint32_t> table, std::span<const std::uint32_t> slots,
+                       const char* what) {
   if (slots.empty()) return;
-  // One batched system call for the lot where the kernel offers it; slot by slot otherwise.
   std::vector<std::uint32_t> keys(slots.begin(), slots.end()), values;
   values.reserve(slots.size());
   for (auto s : slots) values.push_back(table[s]);
   __u32 count = static_cast<__u32>(keys.size());
   LIBBPF_OPTS(bpf_map_batch_opts, opts);
-  if (bpf_map_update_batch(fd(maglev_map), keys.data(), values.data(), &count, &opts) == 0 && count == keys.size())
-    return;
-  for (std::size_t i = 0; i < keys.size(); ++i)
-    check(bpf_map_update_elem(fd(maglev_map), &keys[i], &values[i], BPF_ANY), "writing the Maglev table");
+  if (bpf_map_update_batch(map_fd, keys.data(), values.data(), &count, &opts) == 0 && count == keys.size()) return;
+  for (std::size_t i = 0; i < keys.size(); ++i) check(bpf_map_update_elem(map_fd, &keys[i], &values[i], BPF_ANY), what);
+}
+
+}  // namespace
+
+void DataplaneMaps::write_slots(std::span<const std::uint32_t> table, std::span<const std::uint32_t> slots) {
+  write_array_slots(fd(maglev_map), table, slots, "writing the Maglev table");
+}
+
+void DataplaneMaps::write_prior_slots(std::span<const std::uint32_t> table, std::span<const std::uint32_t> slots) {
+  write_array_slots(fd(prior_map), table, slots, "writing the prior table");
 }
 
 std::vector<std::uint32_t> DataplaneMaps::read_table() const {
@@ -128,7 +141,8 @@ XdpProgram::XdpProgram() : impl_(std::make_unique<Impl>()) {
   if (!impl_->skel) throw error("loading the XDP program", errno);
   bpf_map* maps[] = {impl_->skel->maps.ng911_config_map, impl_->skel->maps.ng911_stats_map,
                      impl_->skel->maps.ng911_maglev_map, impl_->skel->maps.ng911_backends_map,
-                     impl_->skel->maps.ng911_ports_map,  impl_->skel->maps.ng911_guard_map};
+                     impl_->skel->maps.ng911_ports_map,  impl_->skel->maps.ng911_guard_map,
+                     impl_->skel->maps.ng911_prior_map,  impl_->skel->maps.ng911_pins_map};
   for (int m = 0; m < DataplaneMaps::map_count_; ++m) {
     int fd = ::dup(bpf_map__fd(maps[m]));
     if (fd < 0) throw error("dup", errno);
@@ -138,6 +152,7 @@ XdpProgram::XdpProgram() : impl_(std::make_unique<Impl>()) {
   std::vector<std::uint32_t> table(NG911_MAGLEV_SIZE, NG911_NO_BACKEND), all(NG911_MAGLEV_SIZE);
   for (std::uint32_t i = 0; i < NG911_MAGLEV_SIZE; ++i) all[i] = i;
   impl_->maps.write_slots(table, all);
+  impl_->maps.write_prior_slots(table, all);
 }
 
 XdpProgram::~XdpProgram() {

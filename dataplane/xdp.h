@@ -39,12 +39,13 @@ class DataplaneMaps : public DataplaneTables {
   ng911_config config() const;
   void set_backend(std::uint32_t index, const ng911_backend& backend) override;
   void write_slots(std::span<const std::uint32_t> table, std::span<const std::uint32_t> slots) override;
+  void write_prior_slots(std::span<const std::uint32_t> table, std::span<const std::uint32_t> slots) override;
   std::vector<std::uint32_t> read_table() const;
   // Lets XDP_REDIRECT send out of ifindex (the devmap).
   void add_port(int ifindex) override;
   ng911_stats read_stats() const override;
 
-  enum Map { config_map, stats_map, maglev_map, backends_map, ports_map, guard_map, map_count_ };
+  enum Map { config_map, stats_map, maglev_map, backends_map, ports_map, guard_map, prior_map, pins_map, map_count_ };
   static const char* pin_name(Map m);
   int fd(Map m) const { return fds_[m].get(); }
 

@@ -15,6 +15,8 @@
  *   void ng911_env_scan(struct ng911_sip_walk *);                 runs ng911_sip_step to the end
  *   struct ng911_guard_slot *ng911_env_guard(struct ng911_env *, __u32 slot);   slot < NG911_GUARD_SOURCES
  *   __u32 ng911_env_slot(struct ng911_env *, __u32 slot);         backend index or NG911_NO_BACKEND
+ *   __u32 ng911_env_prior(struct ng911_env *, __u32 slot);        the same in the prior table (drains)
+ *   struct ng911_pin *ng911_env_pin(struct ng911_env *, __u32 index);   index < NG911_PINS
  *   const struct ng911_backend *ng911_env_backend(struct ng911_env *, __u32 index);
  *   __u64 ng911_env_now(struct ng911_env *);                      nanoseconds; asked only by the guard
  */
@@ -233,6 +235,37 @@ static inline __u32 ng911_class_of(const struct ng911_sip_scan *s) {
   }
 }
 
+/* During a drain (NG911_CFG_DRAINING), where a message goes whose slot names `current` now.
+ * A slot the drain did not move: there. A moved slot (its backend drains, or Maglev's few
+ * collateral moves): a call pinned there since the drain began goes to its pin; a request that
+ * begins a call (no To tag; not ACK or CANCEL) goes to `current` and is pinned; every other
+ * message belongs to a call in progress and goes where the prior table says. So calls in
+ * progress finish on the backend they began on, and only calls begun on moved slots take room
+ * in the pins. A pin whose backend has gone (entry cleared) no longer counts. */
+static inline __u32 ng911_drain_route(struct ng911_env *env, const struct ng911_config *cfg, struct ng911_stats *stats,
+                                      __u64 hash, __u32 slot, __u32 current, int begins_call) {
+  __u32 prior = ng911_env_prior(env, slot);
+  if (prior == current || prior == NG911_NO_BACKEND) return current;
+  struct ng911_pin *pin = ng911_env_pin(env, (__u32)hash & (NG911_PINS - 1));
+  if (!pin) return current;
+  if (pin->hash == hash && pin->epoch == cfg->drain_epoch && pin->backend != NG911_NO_BACKEND) {
+    const struct ng911_backend *b = ng911_env_backend(env, pin->backend);
+    if (b && b->flags) {
+      ng911_count(stats, NG911_CLASS_COUNT, NG911_OUT_DRAIN_PINNED);
+      return pin->backend;
+    }
+  }
+  if (begins_call) {
+    pin->hash = hash;
+    pin->backend = current;
+    pin->epoch = cfg->drain_epoch;
+    ng911_count(stats, NG911_CLASS_COUNT, NG911_OUT_DRAIN_PINNED);
+    return current;
+  }
+  ng911_count(stats, NG911_CLASS_COUNT, NG911_OUT_DRAIN_KEPT);
+  return prior;
+}
+
 /* One packet through the path. */
 static inline struct ng911_result ng911_process(struct ng911_env *env, __u8 *data, __u8 *data_end,
                                                 __u32 ingress_ifindex) {
@@ -254,6 +287,7 @@ NG911_UNROLL
   }
 
   struct ng911_l3 l3 = {cursor, 0, 0, 0, 0};
+  int begins_call = 0; /* a request that begins a call (drains) */
   struct ng911_source_key source = {{0}};
   if (proto == NG911_BE16(ETH_P_IP)) {
     struct iphdr *ip4 = (struct iphdr *)cursor;
@@ -318,6 +352,7 @@ NG911_UNROLL
     } else {
       ng911_sip_reset(sc, len);
       ng911_sip_start(env, sc);
+      if ((cfg->flags & NG911_CFG_DRAINING) && scan->kind == NG911_SIP_REQUEST) scan->want_to = 1;
       if (scan->kind == NG911_SIP_REQUEST || scan->kind == NG911_SIP_RESPONSE) {
         struct ng911_sip_walk walk = {env, sc};
         ng911_env_scan(&walk);
@@ -337,6 +372,7 @@ NG911_UNROLL
         return r;
       }
     }
+    begins_call = scan->kind == NG911_SIP_REQUEST && scan->to_seen && !scan->to_tag && !scan->ack_or_cancel;
     if (scan->has_call_id) {
       r.hash = scan->call_id_hash;
     } else {
@@ -345,7 +381,10 @@ NG911_UNROLL
     }
   }
 
-  r.backend = ng911_env_slot(env, ng911_maglev_slot(r.hash));
+  __u32 slot = ng911_maglev_slot(r.hash);
+  r.backend = ng911_env_slot(env, slot);
+  if ((cfg->flags & NG911_CFG_DRAINING) && r.backend != NG911_NO_BACKEND)
+    r.backend = ng911_drain_route(env, cfg, stats, r.hash, slot, r.backend, begins_call);
   const struct ng911_backend *b = r.backend == NG911_NO_BACKEND ? 0 : ng911_env_backend(env, r.backend);
   if (!b) {
     r.backend = NG911_NO_BACKEND;

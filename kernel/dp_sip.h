@@ -52,6 +52,7 @@ enum ng911_sip_kind {
 enum ng911_scan_phase {
   NG911_SCAN_LINE = 0,   /* looking for the end of the current line */
   NG911_SCAN_NAME,       /* at the start of a header line */
+  NG911_SCAN_TO,         /* in the To header's line: looking for ";tag=" and its end */
   NG911_SCAN_COLON,      /* after "Call-ID"/"i": skipping white space and the colon */
   NG911_SCAN_VALUE,      /* hashing the Call-ID's value */
   NG911_SCAN_DONE,
@@ -95,8 +96,8 @@ NG911_ACCESS(32)
 NG911_ACCESS(64)
 
 /* Bytes a view must cover from where it starts: the most one use of a view reads (a step's
- * line-feed search: eight words). */
-#define NG911_VIEW_SPAN 64u
+ * line-feed search: eight words; the To tag's search: a word from each of its 64 positions). */
+#define NG911_VIEW_SPAN 72u
 
 /* A scan's context across steps: the includer's environment (which knows where the packet
  * is) and the per-CPU scratch holding the scan's state. */
@@ -169,6 +170,10 @@ static inline void ng911_sip_reset(struct ng911_scratch *sc, __u64 len) {
   s->emergency = 0;
   s->has_call_id = 0;
   s->tail_zeroed = 0;
+  s->want_to = 0;
+  s->to_seen = 0;
+  s->to_tag = 0;
+  s->ack_or_cancel = 0;
 }
 
 /* Makes the NG911_SCAN_TAIL bytes after the window read as zero, once per packet, and only when
@@ -234,6 +239,8 @@ static inline void ng911_sip_start(struct ng911_env *env, struct ng911_scratch *
   if (method_len == 0 || first < 'A' || first > 'Z') return;
   s->kind = NG911_SIP_REQUEST;
   s->is_invite = method_len == 6 && (w0 & 0xffffffffffffull) == NG911_W8('I', 'N', 'V', 'I', 'T', 'E', 0, 0);
+  s->ack_or_cancel = (method_len == 3 && (w0 & 0xffffff) == NG911_W8('A', 'C', 'K', 0, 0, 0, 0, 0)) ||
+                     (method_len == 6 && (w0 & 0xffffffffffffull) == NG911_W8('C', 'A', 'N', 'C', 'E', 'L', 0, 0));
   s->pos = method_len + 1;
   s->phase = NG911_SCAN_LINE;
   const __u8 *uri = ng911_env_view(env, sc, method_len + 1);
@@ -265,13 +272,18 @@ static inline int ng911_sip_value_end(struct ng911_scratch *sc, __u64 hash, __u6
    * same call's shorter messages. Zero bytes only mean the end when they are past len. */
   int inside = pos + n < len;
   __u32 end = (__u32)(w >> (n * 8) & 0xff);
+  s->value_len = value_len;
   if (inside && end != 0 && value_len > 0) {
     s->call_id_hash = ng911_fmix64(hash ^ value_len);
     s->has_call_id = 1;
+    if (s->want_to && !s->to_seen) { /* the To header comes after the Call-ID: go on */
+      s->pos = pos + n;
+      s->phase = NG911_SCAN_LINE;
+      return 0;
+    }
   } else if (value_len == 0 || (inside && end == 0)) {
     s->kind = NG911_SIP_MALFORMED;
   }
-  s->value_len = value_len;
   s->phase = NG911_SCAN_DONE;
   return 1;
 }
@@ -331,6 +343,21 @@ static inline int ng911_sip_colon(struct ng911_sip_walk *walk, __u64 pos, __u64 
   return ng911_sip_value(walk->sc, v, pos);
 }
 
+/* Whether ";tag=" starts at one of the first `limit` (at most 64) bytes of view v: the To
+ * header of a request inside a dialog carries the tag its peer gave (RFC 3261 §8.1.1.2,
+ * §12.2.1.1); a request that begins a call has none. Case-insensitive; the rare forms with
+ * white space around ";" or "=" read as no tag. Every position at a constant offset. */
+static inline void ng911_sip_to_tag(struct ng911_sip_scan *s, const __u8 *v, __u64 limit) {
+NG911_UNROLL
+  for (__u32 p = 0; p < 8 * NG911_SCAN_WORDS; p++) {
+    if (p >= limit) break;
+    if (((ng911_load64(v + p) | NG911_LOWER) & 0xffffffffffull) == NG911_W8(';', 't', 'a', 'g', '=', 0, 0, 0)) {
+      s->to_tag = 1;
+      break;
+    }
+  }
+}
+
 /* One step of the header scan; ctx points to a struct ng911_sip_walk. Returns 1 when the scan
  * is over (bpf_loop's convention).
  *
@@ -363,8 +390,8 @@ static inline int ng911_sip_step(__u32 index, void *ctx) {
   if (phase == NG911_SCAN_NAME) {
     __u64 name = ng911_load64(v);
     __u32 c0 = (__u32)(name & 0xff);
-    if (c0 == '\r' || c0 == '\n') { /* the blank line: no Call-ID among the header fields */
-      s->kind = NG911_SIP_MALFORMED;
+    if (c0 == '\r' || c0 == '\n') { /* the blank line: the header fields end */
+      if (!s->has_call_id) s->kind = NG911_SIP_MALFORMED;
       s->phase = NG911_SCAN_DONE;
       return 1;
     }
@@ -376,6 +403,12 @@ static inline int ng911_sip_step(__u32 index, void *ctx) {
     if ((lower << 8 >> 8) == NG911_W8('c', 'a', 'l', 'l', '-', 'i', 'd', 0) && (c7 == ':' || ng911_is_space(c7)))
       return ng911_sip_colon(walk, pos + 7, ng911_load64(v + 7));
     if ((c0 | 0x20) == 'i' && (c1 == ':' || ng911_is_space(c1))) return ng911_sip_colon(walk, pos + 1, ng911_load64(v + 1));
+    if (s->want_to && !s->to_seen && (c0 | 0x20) == 't') {
+      __u32 c2 = (__u32)(name >> 16 & 0xff);
+      /* "To" or its compact form "t", white space allowed before the colon. */
+      if (c1 == ':' || ng911_is_space(c1) || ((c1 | 0x20) == 'o' && (c2 == ':' || ng911_is_space(c2))))
+        phase = NG911_SCAN_TO;
+    }
   }
   /* The line feed: eight words at constant offsets from the view. */
   __u64 lf = 0;
@@ -389,14 +422,22 @@ NG911_UNROLL
       break;
     }
   }
+  if (phase == NG911_SCAN_TO && !s->to_tag) ng911_sip_to_tag(s, v, found ? lf - pos : 8 * NG911_SCAN_WORDS);
   if (!found) {
     s->pos = pos + 8 * NG911_SCAN_WORDS;
-    s->phase = NG911_SCAN_LINE;
+    s->phase = phase == NG911_SCAN_TO ? NG911_SCAN_TO : NG911_SCAN_LINE;
     return 0;
   }
   if (lf >= len) { /* the zeros past the end, not a line feed */
     s->phase = NG911_SCAN_DONE;
     return 1;
+  }
+  if (phase == NG911_SCAN_TO) {
+    s->to_seen = 1;
+    if (s->has_call_id) { /* the Call-ID came first: nothing more to look for */
+      s->phase = NG911_SCAN_DONE;
+      return 1;
+    }
   }
   if (s->first_line) {
     s->first_line = 0;

@@ -49,6 +49,8 @@ enum ng911_outcome {
   NG911_OUT_DROP_INVITE_FLOOD,       /* the source's INVITE bucket was empty */
   NG911_OUT_DROP_MALFORMED,
   NG911_OUT_CALLID_FALLBACK,         /* SIP without a Call-ID inside the window: 5-tuple hash (not a verdict) */
+  NG911_OUT_DRAIN_KEPT,              /* during a drain: a call in progress kept on its backend (not a verdict) */
+  NG911_OUT_DRAIN_PINNED,            /* during a drain: a call begun on a slot that moved, pinned (not a verdict) */
   NG911_OUT_COUNT
 };
 
@@ -65,6 +67,7 @@ struct ng911_stats {
 #define NG911_CFG_GUARD 0x1u   /* the flood guard is on */
 #define NG911_CFG_VIP4 0x2u    /* only IPv4 packets to vip4 are ours */
 #define NG911_CFG_VIP6 0x4u    /* only IPv6 packets to vip6 are ours */
+#define NG911_CFG_DRAINING 0x8u /* a backend drains: calls in progress keep the prior table's backend */
 
 /* Token buckets hold credit in nanoseconds: a message costs cost_ns (1e9 / rate) and the
  * bucket holds at most depth_ns (burst x cost), so refill is a subtraction, not a division. */
@@ -80,6 +83,19 @@ struct ng911_config {
   __u8 vip6[16];
   struct ng911_bucket_config request;   /* non-emergency requests, per source */
   struct ng911_bucket_config invite;    /* INVITEs (and emergency requests), per source */
+  __u32 drain_epoch;                    /* pins of other epochs are stale (a new drain began) */
+  __u32 pad;
+};
+
+/* Drains keep calls on their backend without a table of every call: the prior table (the
+ * Maglev table as it was when the drain began, less backends that died since) says where calls
+ * in progress go; a call that begins during the drain on a slot whose backend moved is pinned
+ * in a direct-mapped table indexed by its hash (dp_pipeline.h). */
+#define NG911_PINS 65536u /* a power of two */
+struct ng911_pin {
+  __u64 hash;    /* the call's (Call-ID) hash */
+  __u32 backend; /* where its messages go */
+  __u32 epoch;   /* ng911_config.drain_epoch when pinned */
 };
 
 #define NG911_BACKEND_IP4 0x1u
@@ -130,6 +146,10 @@ struct ng911_sip_scan {
   __u32 emergency;       /* Request-URI is urn:service:sos or a sub-service */
   __u32 has_call_id;     /* call_id_hash is set */
   __u32 tail_zeroed;     /* the bytes after the window read as zero */
+  __u32 want_to;         /* look at the To header too (drains): set before the scan */
+  __u32 to_seen;         /* the To header's line was read */
+  __u32 to_tag;          /* it carries ";tag=": the request is inside a dialog */
+  __u32 ack_or_cancel;   /* ACK or CANCEL: never begins a call */
   __u32 pad;
 };
 

@@ -46,6 +46,22 @@ struct {
   __type(value, __u32);
 } ng911_maglev_map SEC(".maps");
 
+/* During a drain: the table calls in progress keep (ng911_dp.h), and the calls begun since on
+ * moved slots. */
+struct {
+  __uint(type, BPF_MAP_TYPE_ARRAY);
+  __uint(max_entries, NG911_MAGLEV_SIZE);
+  __type(key, __u32);
+  __type(value, __u32);
+} ng911_prior_map SEC(".maps");
+
+struct {
+  __uint(type, BPF_MAP_TYPE_ARRAY);
+  __uint(max_entries, NG911_PINS);
+  __type(key, __u32);
+  __type(value, struct ng911_pin);
+} ng911_pins_map SEC(".maps");
+
 struct {
   __uint(type, BPF_MAP_TYPE_ARRAY);
   __uint(max_entries, NG911_MAX_BACKENDS);
@@ -101,6 +117,15 @@ static __always_inline __u32 ng911_env_slot(struct ng911_env *env, __u32 slot) {
   (void)env;
   __u32 *index = bpf_map_lookup_elem(&ng911_maglev_map, &slot);
   return index ? *index : NG911_NO_BACKEND;
+}
+static __always_inline __u32 ng911_env_prior(struct ng911_env *env, __u32 slot) {
+  (void)env;
+  __u32 *index = bpf_map_lookup_elem(&ng911_prior_map, &slot);
+  return index ? *index : NG911_NO_BACKEND;
+}
+static __always_inline struct ng911_pin *ng911_env_pin(struct ng911_env *env, __u32 index) {
+  (void)env;
+  return bpf_map_lookup_elem(&ng911_pins_map, &index);
 }
 static __always_inline const struct ng911_backend *ng911_env_backend(struct ng911_env *env, __u32 index) {
   (void)env;

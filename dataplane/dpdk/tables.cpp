@@ -57,6 +57,14 @@ void UserTables::write_slots(std::span<const std::uint32_t> table, std::span<con
   });
 }
 
+void UserTables::write_prior_slots(std::span<const std::uint32_t> table, std::span<const std::uint32_t> slots) {
+  if (slots.empty()) return;
+  publish([&](ng911_tables& t) {
+    for (auto s : slots)
+      if (s < NG911_MAGLEV_SIZE && s < table.size()) t.prior[s] = table[s];
+  });
+}
+
 void UserTables::add_port(int) {}
 
 ng911_stats UserTables::read_stats() const {

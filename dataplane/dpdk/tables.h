@@ -49,6 +49,7 @@ class UserTables : public DataplaneTables {
   void set_config(const ng911_config& config) override;
   void set_backend(std::uint32_t index, const ng911_backend& backend) override;
   void write_slots(std::span<const std::uint32_t> table, std::span<const std::uint32_t> slots) override;
+  void write_prior_slots(std::span<const std::uint32_t> table, std::span<const std::uint32_t> slots) override;
   void add_port(int ifindex) override;  // every DPDK port can be sent out of: nothing to do
   ng911_stats read_stats() const override;
   std::vector<LcoreCounters> read_lcore_counters() const;

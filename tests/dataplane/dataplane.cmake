@@ -5,13 +5,13 @@
 # is checked against the stage-one one it replaced (stage1/, the oracle).
 ng911_boost_test(dataplane_tests dataplane/fixtures.cpp dataplane/twin_test.cpp dataplane/maglev_test.cpp
   dataplane/classifier_equivalence_test.cpp dataplane/stage1/stage1_sip.c)
-target_link_libraries(dataplane_tests PRIVATE ng911_dataplane_core)
+target_link_libraries(dataplane_tests PRIVATE ng911_dataplane)
 ng911_add_suites(dataplane_tests SUITES dataplane_twin maglev classifier_equivalence)
 set_source_files_properties(dataplane/stage1/stage1_sip.c PROPERTIES COMPILE_OPTIONS "-std=gnu11")
 
 # Root: the same fixtures through the kernel (BPF_PROG_TEST_RUN), byte for byte against the twin.
 ng911_boost_test(dataplane_xdp_tests dataplane/fixtures.cpp dataplane/xdp_test.cpp)
-target_link_libraries(dataplane_xdp_tests PRIVATE ng911_dataplane_core)
+target_link_libraries(dataplane_xdp_tests PRIVATE ng911_dataplane)
 ng911_add_suites(dataplane_xdp_tests SUITES dataplane_xdp)
 
 # Root: namespaces and veths, ng911-dataplane with three backends: delivery, stickiness,

@@ -81,7 +81,7 @@ if ! wait_for "three backends answer OPTIONS and join the table" 15 in_table 3; 
   finish; exit 1
 fi
 
-# analyse PREFIX: per backend, the calls whose three messages it got; sticky = every Call-ID on one backend.
+# analyse PREFIX: per backend, the calls whose messages it got; split: Call-IDs seen on more than one.
 analyse() {
   python3 - "$tmp" "$1" <<'PY'
 import collections, sys
@@ -137,17 +137,33 @@ PY
 )"
 expect_eq "$moved" 0 "calls on the surviving backends stay where they were (only the dead one's move)"
 
-# 3. Live control: drain backend 3 (weight 0 in the table), then remove it: calls go to backend 1.
+# 3. Live control: drain backend 3. Calls in progress stay where they are (their BYEs still reach
+#    backend 3); new calls go to backend 1 only, each whole; once backend 3 is removed, the drain
+#    ends and nothing reaches it.
+cp "$tmp/first.map" "$tmp/first.map.drain"
 expect_rc 0 "drain a backend" -- "$dataplane" backend drain 10.66.3.2:5060 --control "$tmp/control.sock"
 expect_out "slots written" "drain rewrites the table"
 expect_rc 1 "an unknown backend is refused" -- "$dataplane" backend remove 10.66.9.9:5060 --control "$tmp/control.sock"
 expect_out "no backend" "the refusal says why"
 : >"$tmp/b1.log"; : >"$tmp/b3.log"
 in_ns c python3 "$here/sip_client.py" 10.66.0.1 5060 100 third
-wait_for "with backend 3 drained, all 300 messages reach backend 1" 10 wait_delivered third 300 || true
+wait_for "with backend 3 drained, all 300 messages of 100 new calls reach backend 1" 10 wait_delivered third 300 || true
 out="$(analyse third)"; echo "     $out"
-expect_eq "$(field "$out" b1)" 100 "backend 1 takes every call"
-expect_rc 0 "remove a backend" -- "$dataplane" backend remove 10.66.3.2:5060 --control "$tmp/control.sock"
+expect_eq "$(field "$out" b1)/$(field "$out" b3)/$(field "$out" split)" "100/0/0" "backend 1 takes every new call, whole"
+in_ns c python3 "$here/sip_client.py" 10.66.0.1 5060 300 first --in-dialog
+wait_for "the BYEs of 300 calls in progress arrive" 10 wait_delivered first 300 || true
+out="$(analyse first)"; echo "     $out"
+on3="$(awk '$2 == 3' "$tmp/first.map.drain" | wc -l)"
+expect_eq "$(field "$out" b3)" "$on3" "backend 3, drained, still gets the BYEs of its $on3 calls in progress"
+expect_eq "$(cmp -s "$tmp/first.map.drain" "$tmp/first.map" && echo same)" same "every call in progress stays on its backend"
+expect_rc 0 "metrics count the drain" -- in_ns n curl -sf "http://127.0.0.1:$metrics_port/metrics"
+expect_out 'ng911_dataplane_drain_total\{what="kept"\} [1-9]' "metrics: messages of calls kept during the drain"
+expect_rc 0 "remove the drained backend (its calls are over)" -- "$dataplane" backend remove 10.66.3.2:5060 --control "$tmp/control.sock"
+: >"$tmp/b1.log"; : >"$tmp/b3.log"
+in_ns c python3 "$here/sip_client.py" 10.66.0.1 5060 300 first --in-dialog
+wait_for "after the removal the 300 BYEs arrive" 10 wait_delivered first 300 || true
+out="$(analyse first)"; echo "     $out"
+expect_eq "$(field "$out" b3)" 0 "after the drain nothing reaches the removed backend"
 expect_rc 0 "add it back with weight 2" -- "$dataplane" backend add 10.66.3.2:5060,weight=2 --control "$tmp/control.sock"
 wait_for "the added backend joins after its first answer" 10 in_table 2 || true
 

@@ -247,4 +247,76 @@ std::string SipMutator::next() {
   return m;
 }
 
+std::string in_dialog_request(const std::string& method, const std::string& call_id) {
+  std::string m = sip_request(method, "sip:esrp@192.0.2.100", call_id);
+  auto to = m.find("\r\nTo: ");
+  m.insert(m.find("\r\n", to + 2), ";tag=psap-" + call_id.substr(0, 6));
+  return m;
+}
+
+DrainReport drain_scenario(DataplaneTables& tables,
+                           const std::function<ng911_twin_result(std::vector<std::uint8_t>&)>& send) {
+  BackendPool pool(tables);
+  ng911_config config = lab_config();
+  config.flags &= ~NG911_CFG_GUARD;  // one source sends everything here
+  pool.set_config(config);
+  for (int i = 1; i <= 3; ++i) {
+    auto spec = parse_backend("10.0.0." + std::to_string(i) + ":5062");
+    pool.add(spec);
+    pool.set_link(spec.name(), Mac{0x02, 0xbe, 0, 0, 0, static_cast<std::uint8_t>(i)}, 1, kEgressMac);
+    pool.set_healthy(spec.name(), true);
+  }
+  pool.apply();
+  const std::string drained = "10.0.0.3:5062";
+  DrainReport r;
+  auto backend = [&](const std::string& payload) {
+    auto frame = build_frame({.payload = payload});
+    auto result = send(frame);
+    if (result.backend == NG911_NO_BACKEND) ++r.unrouted;
+    return pool.name_of(result.backend);
+  };
+  const int calls = 600;
+  std::vector<std::string> before(calls), during(calls);
+  for (int i = 0; i < calls; ++i) {
+    before[i] = backend(sip_request("INVITE", "urn:service:sos", "old-" + std::to_string(i) + "@caller.example"));
+    r.old_on_drained += before[i] == drained;
+  }
+  r.old_calls = calls;
+
+  pool.set_drained(drained, true);
+  pool.apply();
+  for (int i = 0; i < calls; ++i) {
+    std::string id = "old-" + std::to_string(i) + "@caller.example";
+    for (const auto& m : {in_dialog_request("INVITE", id), in_dialog_request("BYE", id),
+                          sip_request("CANCEL", "urn:service:sos", id)}) {
+      auto b = backend(m);
+      ++r.old_messages;
+      r.old_moved += b != before[i];
+      r.old_reached_drained += b == drained;
+    }
+  }
+  for (int i = 0; i < calls; ++i) {
+    std::string id = "new-" + std::to_string(i) + "@caller.example";
+    during[i] = backend(sip_request("INVITE", "urn:service:sos", id));
+    r.new_on_drained += during[i] == drained;
+    for (const auto& m : {in_dialog_request("ACK", id), in_dialog_request("BYE", id),
+                          sip_response(200, "OK", id, "INVITE")})
+      r.new_split += backend(m) != during[i];
+  }
+  r.new_calls = calls;
+
+  pool.remove(drained);  // its calls are over: the drain ends
+  pool.apply();
+  for (int i = 0; i < calls; ++i) {
+    auto b = backend(in_dialog_request("BYE", "new-" + std::to_string(i) + "@caller.example"));
+    r.after_new_moved += b != during[i];
+    r.after_reached_drained += b == drained;
+    r.after_reached_drained += backend(in_dialog_request("BYE", "old-" + std::to_string(i) + "@caller.example")) == drained;
+  }
+  auto stats = tables.read_stats();
+  r.kept = stats.packets[NG911_OUTCOME(NG911_OUT_DRAIN_KEPT)];
+  r.pinned = stats.packets[NG911_OUTCOME(NG911_OUT_DRAIN_PINNED)];
+  return r;
+}
+
 }  // namespace ng911::dataplane::test

@@ -9,7 +9,11 @@
 #include <string>
 #include <vector>
 
+#include <functional>
+
+#include "dataplane/backends.h"
 #include "dataplane/packets.h"
+#include "dataplane/tables.h"
 #include "dataplane/twin.h"
 
 namespace ng911::dataplane::test {
@@ -51,6 +55,44 @@ std::vector<Fixture> fixtures();
 // An emergency INVITE and a REGISTER from the given source, for the flood guard.
 std::vector<std::uint8_t> request_from(const std::string& src_ip, const std::string& method,
                                        const std::string& request_uri, const std::string& call_id);
+
+// The control plane's interface over a twin's memory: what BackendPool writes lands where the
+// twin's pipeline reads it.
+class TwinTables : public DataplaneTables {
+ public:
+  explicit TwinTables(ng911_twin& twin) : twin_(twin) {}
+  void set_config(const ng911_config& config) override { twin_.config = config; }
+  void set_backend(std::uint32_t index, const ng911_backend& backend) override { twin_.backends[index] = backend; }
+  void write_slots(std::span<const std::uint32_t> table, std::span<const std::uint32_t> slots) override {
+    for (auto s : slots) twin_.table[s] = table[s];
+  }
+  void write_prior_slots(std::span<const std::uint32_t> table, std::span<const std::uint32_t> slots) override {
+    for (auto s : slots) twin_.prior[s] = table[s];
+  }
+  void add_port(int) override {}
+  ng911_stats read_stats() const override { return twin_.stats; }
+
+ private:
+  ng911_twin& twin_;
+};
+
+// A request inside a dialog: the To header carries the tag the far end gave.
+std::string in_dialog_request(const std::string& method, const std::string& call_id);
+
+// What a drain did to the calls of three backends (10.0.0.1-3:5062), the third drained:
+// calls begun before it (INVITE, then BYE, re-INVITE and CANCEL), calls begun during it (INVITE,
+// ACK, BYE and the 200 OK), and the same after the drain ended (the drained one removed).
+struct DrainReport {
+  int old_calls = 0, old_on_drained = 0;
+  int old_messages = 0, old_moved = 0, old_reached_drained = 0;  // during the drain
+  int new_calls = 0, new_on_drained = 0, new_split = 0;
+  int after_new_moved = 0, after_reached_drained = 0;            // after it ended
+  int unrouted = 0;                                              // no backend chosen
+  std::uint64_t kept = 0, pinned = 0;                            // the path's drain counters
+};
+// Runs the scenario through `send` (one frame through the path under test, which reads what
+// `tables` holds); the pool sets the configuration: the lab's, guard off.
+DrainReport drain_scenario(DataplaneTables& tables, const std::function<ng911_twin_result(std::vector<std::uint8_t>&)>& send);
 
 // SIP payloads for differential tests of the classifier (stage one against now, the kernel
 // against the twin): real messages of every kind, compact and odd-case Call-IDs among them.

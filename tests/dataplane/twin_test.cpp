@@ -150,6 +150,26 @@ BOOST_AUTO_TEST_CASE(call_id_past_the_window_falls_back_to_the_five_tuple) {
   BOOST_TEST(twin->stats.packets[NG911_OUTCOME(NG911_OUT_CALLID_FALLBACK)] == 1u);
 }
 
+// A drain keeps every call in progress on its backend (in-dialog requests, CANCEL) while no new
+// call reaches the drained one, and calls begun during the drain stay where they began, also
+// once it ends.
+BOOST_AUTO_TEST_CASE(drain_keeps_calls_in_progress_and_sends_new_calls_elsewhere) {
+  auto twin = lab_twin(false);
+  TwinTables tables(*twin);
+  auto r = drain_scenario(tables, [&](std::vector<std::uint8_t>& frame) { return run(*twin, frame); });
+  BOOST_TEST(r.unrouted == 0);
+  BOOST_TEST(r.old_on_drained > 120, "the drained backend had about a third of the calls");
+  BOOST_TEST(r.old_moved == 0, "no message of a call in progress moved");
+  BOOST_TEST(r.old_reached_drained == 3 * r.old_on_drained, "the drained backend still gets its calls' messages");
+  BOOST_TEST(r.new_on_drained == 0, "no new call reaches the drained backend");
+  BOOST_TEST(r.new_split == 0, "each new call's messages reach the backend its INVITE did");
+  BOOST_TEST(r.after_new_moved == 0, "after the drain, calls begun during it stay");
+  BOOST_TEST(r.after_reached_drained == 0, "after the drain, nothing reaches the removed backend");
+  BOOST_TEST(r.kept >= 3u * static_cast<unsigned>(r.old_on_drained));
+  BOOST_TEST(r.pinned > 0u);
+  BOOST_TEST((twin->config.flags & NG911_CFG_DRAINING) == 0u, "the drain is over");
+}
+
 BOOST_AUTO_TEST_CASE(no_backends_passes_to_the_stack) {
   auto twin = lab_twin(false);
   auto frame = build_frame({.payload = sip_request("INVITE", "urn:service:sos", "x@y")});

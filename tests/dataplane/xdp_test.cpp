@@ -60,9 +60,47 @@ struct Lab {
   }
 };
 
+// What the control plane writes, into the kernel's maps and the twin alike.
+class BothTables : public DataplaneTables {
+ public:
+  BothTables(DataplaneMaps& kernel, ng911_twin& twin) : kernel_(kernel), twin_(twin) {}
+  void set_config(const ng911_config& c) override { kernel_.set_config(c), twin_.set_config(c); }
+  void set_backend(std::uint32_t i, const ng911_backend& b) override { kernel_.set_backend(i, b), twin_.set_backend(i, b); }
+  void write_slots(std::span<const std::uint32_t> t, std::span<const std::uint32_t> s) override {
+    kernel_.write_slots(t, s), twin_.write_slots(t, s);
+  }
+  void write_prior_slots(std::span<const std::uint32_t> t, std::span<const std::uint32_t> s) override {
+    kernel_.write_prior_slots(t, s), twin_.write_prior_slots(t, s);
+  }
+  void add_port(int ifindex) override { kernel_.add_port(ifindex); }
+  ng911_stats read_stats() const override { return kernel_.read_stats(); }
+
+ private:
+  DataplaneMaps& kernel_;
+  TwinTables twin_;
+};
+
 }  // namespace
 
 BOOST_AUTO_TEST_SUITE(dataplane_xdp)
+
+// The drain (prior table, pins, To tags) in the kernel: the same choices as the twin for every
+// message, and what the drain must do (twin_test.cpp has the same scenario on the twin alone).
+BOOST_AUTO_TEST_CASE(drain_in_the_kernel_as_in_the_twin) {
+  Lab lab(lab_backend(), false);
+  BothTables tables(lab.program.maps(), *lab.twin);
+  auto r = drain_scenario(tables, [&](std::vector<std::uint8_t>& frame) { return lab.both(frame); });
+  BOOST_TEST(r.unrouted == 0);
+  BOOST_TEST(r.old_on_drained > 120);
+  BOOST_TEST(r.old_moved == 0);
+  BOOST_TEST(r.old_reached_drained == 3 * r.old_on_drained);
+  BOOST_TEST(r.new_on_drained == 0);
+  BOOST_TEST(r.new_split == 0);
+  BOOST_TEST(r.after_new_moved == 0);
+  BOOST_TEST(r.after_reached_drained == 0);
+  BOOST_TEST(r.kept >= 3u * static_cast<unsigned>(r.old_on_drained), "the kernel counted calls kept");
+  BOOST_TEST(r.pinned > 0u, "the kernel counted calls pinned");
+}
 
 BOOST_AUTO_TEST_CASE(fixtures_agree_with_the_twin) {
   Lab lab;
