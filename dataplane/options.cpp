@@ -1,5 +1,7 @@
 #include "options.h"
 
+#include <sstream>
+
 namespace ng911::dataplane {
 namespace po = boost::program_options;
 
@@ -32,6 +34,13 @@ ControllerConfig controller_config(ControllerFlags& f, const po::variables_map& 
   c.dead_after = std::chrono::milliseconds(f.dead_ms);
   for (const auto& b : f.backends) c.backends.push_back(parse_backend(b));
   return c;
+}
+
+std::vector<std::string> split_eal_line(const std::string& line) {
+  std::vector<std::string> words;
+  std::istringstream in(line);
+  for (std::string word; in >> word;) words.push_back(word);
+  return words;
 }
 
 }  // namespace ng911::dataplane

@@ -22,4 +22,8 @@ void add_controller_options(boost::program_options::options_description& options
 // The configuration once parsed (throws std::invalid_argument on a bad backend).
 ControllerConfig controller_config(ControllerFlags& flags, const boost::program_options::variables_map& vm);
 
+// The words of an --eal "ARGS" option (DPDK's EAL arguments; none for an empty line), for the
+// DPDK path and the generator's replay.
+std::vector<std::string> split_eal_line(const std::string& line);
+
 }  // namespace ng911::dataplane

@@ -4,8 +4,6 @@
 //                        [--exit-after-packets N] [--duration S] [--burst N] [-- EAL ARGS]
 //   ng911-dataplane-dpdk backend add|remove|weight|drain|undrain|list [ARGS] --control PATH
 //   ng911-dataplane-dpdk stats --control PATH
-#include <boost/algorithm/string/split.hpp>
-#include <boost/algorithm/string/classification.hpp>
 #include <boost/program_options.hpp>
 #include <iostream>
 
@@ -50,10 +48,7 @@ int run(int argc, char** argv) {
     std::cout << o;
     return 0;
   }
-  if (!eal_line.empty()) {
-    boost::split(config.eal, eal_line, boost::is_any_of(" \t"), boost::token_compress_on);
-    std::erase(config.eal, std::string());
-  }
+  config.eal = split_eal_line(eal_line);
   config.eal.insert(config.eal.end(), eal.begin(), eal.end());
   config.controller = controller_config(flags, vm);
   return dpdk::run(config, argv[0]);

@@ -15,9 +15,7 @@
 
 #include <boost/program_options.hpp>
 
-#include <boost/algorithm/string/classification.hpp>
-#include <boost/algorithm/string/split.hpp>
-
+#include "dataplane/options.h"
 #include "dataplane/gen/counter.h"
 #include "dataplane/gen/replay.h"
 #include "dataplane/gen/sender.h"
@@ -52,6 +50,18 @@ class StopSignals {
  private:
   sigset_t set_;
 };
+
+// Parses a subcommand's options; false when --help asked for them (printed).
+bool parse_options(int argc, char** argv, const po::options_description& o) {
+  po::variables_map vm;
+  po::store(po::parse_command_line(argc, argv, o), vm);
+  if (vm.count("help")) {
+    std::cout << o;
+    return false;
+  }
+  po::notify(vm);
+  return true;
+}
 
 // A thread that sets `stop` when SIGINT or SIGTERM comes, until it is joined.
 std::jthread watch(const StopSignals& signals, std::atomic<bool>& stop) {
@@ -118,13 +128,7 @@ int live(int argc, char** argv) {
       ("chunk", po::value(&s.chunk), "packets per BPF_PROG_RUN of the rarest kind (default 4096)")
       ("quiet", po::bool_switch(&quiet), "no progress lines");
   t.add(o);
-  po::variables_map vm;
-  po::store(po::parse_command_line(argc, argv, o), vm);
-  if (vm.count("help")) {
-    std::cout << o;
-    return 0;
-  }
-  po::notify(vm);
+  if (!parse_options(argc, argv, o)) return 0;
   t.finish();
   s.endpoints = t.endpoints;
   s.mix = parse_mix(t.mix);
@@ -157,13 +161,7 @@ int pcap(int argc, char** argv) {
       ("count", po::value(&p.count)->required(), "packets")
       ("rate", po::value(&p.rate), "timestamps spaced for this many packets per second (default 1e6)");
   t.add(o);
-  po::variables_map vm;
-  po::store(po::parse_command_line(argc, argv, o), vm);
-  if (vm.count("help")) {
-    std::cout << o;
-    return 0;
-  }
-  po::notify(vm);
+  if (!parse_options(argc, argv, o)) return 0;
   t.finish();
   p.endpoints = t.endpoints;
   p.mix = parse_mix(t.mix);
@@ -189,17 +187,8 @@ int replay(int argc, char** argv, const char* program) {
       ("rate", po::value(&r.rate), "frames per second (default: as fast as the port takes them)")
       ("burst", po::value(&r.burst), "frames per tx burst (default 32)")
       ("quiet", po::bool_switch(&quiet), "no progress lines");
-  po::variables_map vm;
-  po::store(po::parse_command_line(argc, argv, o), vm);
-  if (vm.count("help")) {
-    std::cout << o;
-    return 0;
-  }
-  po::notify(vm);
-  if (!eal_line.empty()) {
-    boost::split(r.eal, eal_line, boost::is_any_of(" \t"), boost::token_compress_on);
-    std::erase(r.eal, std::string());
-  }
+  if (!parse_options(argc, argv, o)) return 0;
+  r.eal = split_eal_line(eal_line);
   r.duration = std::chrono::duration<double>(duration);
   StopSignals signals;
   std::atomic<bool> stop{false};
@@ -233,13 +222,7 @@ int count(int argc, char** argv) {
       ("duration", po::value(&duration), "stop after this many seconds (default: at SIGINT/SIGTERM)")
       ("until", po::value(&until), "stop once this many are counted")
       ("progress", po::bool_switch(&progress), "a line a second");
-  po::variables_map vm;
-  po::store(po::parse_command_line(argc, argv, o), vm);
-  if (vm.count("help")) {
-    std::cout << o;
-    return 0;
-  }
-  po::notify(vm);
+  if (!parse_options(argc, argv, o)) return 0;
   c.mode = mode == "native" ? AttachMode::native : mode == "generic" ? AttachMode::generic : AttachMode::automatic;
 
   StopSignals signals;
