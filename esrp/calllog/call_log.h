@@ -56,6 +56,7 @@ struct CallLogCounters {
   std::uint64_t memory_pending = 0;  // of those, not yet in PostgreSQL (lost if the process dies)
   std::uint64_t dropped = 0;         // events lost: the spool failing and the memory backlog full
   std::uint64_t rejected = 0;        // spool records PostgreSQL or the parser refused, moved to rejected.log
+  std::uint64_t batches = 0;         // INSERT statements that stored a batch (one transaction each)
 };
 
 class CallLog {

@@ -66,6 +66,9 @@ void render(std::string& out, const EsrpMetrics& m, const sip::StatefulProxy& pr
                   {{"appended", k.appended}, {"written", k.written}, {"write_failures", k.write_failures},
                    {"replayed", k.replayed}});
     write_gauge(out, "ng911_esrp_call_log_pending", "Call log events not yet in PostgreSQL.", double(k.spooled_pending));
+    out += "# HELP ng911_esrp_call_log_batches_total Call log INSERT statements (one transaction each).\n"
+           "# TYPE ng911_esrp_call_log_batches_total counter\nng911_esrp_call_log_batches_total " +
+           std::to_string(k.batches) + "\n";
     write_gauge(out, "ng911_esrp_call_log_database_up", "Whether the call log's database is reachable.",
                 call_log->database_up() ? 1 : 0);
   }

@@ -812,6 +812,30 @@ BOOST_AUTO_TEST_SUITE_END()
 
 BOOST_AUTO_TEST_SUITE(calllog_load)
 
+// Events that trickle in as calls do (one every 200 us here) go in a few large INSERTs per
+// flush interval, not one small INSERT (a PostgreSQL transaction) per database round trip.
+BOOST_AUTO_TEST_CASE(a_steady_trickle_goes_in_few_batches) {
+  TestDatabase db;
+  SpoolDir spool;
+  auto config = config_for(db.conninfo(), spool);
+  config.flush_interval = 50ms;
+  CallLog log(config);
+  constexpr int kEvents = 2000;
+  auto started = std::chrono::steady_clock::now();
+  for (int i = 0; i < kEvents; ++i) {
+    log.append(numbered(i));
+    std::this_thread::sleep_until(started + i * 200us);
+  }
+  BOOST_REQUIRE(log.flush());
+  double elapsed_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  auto k = log.counters();
+  BOOST_TEST(k.written == static_cast<std::uint64_t>(kEvents));
+  // At most: a batch per wake-up, per full batch and for the flush, with room for a slow machine.
+  auto bound = static_cast<std::uint64_t>(elapsed_s / 0.050) + kEvents / config.batch + 5;
+  BOOST_TEST_MESSAGE(kEvents << " events over " << elapsed_s << " s in " << k.batches << " INSERTs (bound " << bound << ")");
+  BOOST_TEST(k.batches <= bound);
+}
+
 // Two threads appending as event loops would; the figures go to the log (--log_level=message).
 BOOST_AUTO_TEST_CASE(two_threads_twenty_thousand_events) {
   TestDatabase db;
