@@ -151,7 +151,7 @@ cleanup() {
   local rc=$?
   set +e
   [ -z "$uac_pid" ] || stop_pid "$uac_pid"
-  stop_pid "$esrp_pid"; esrp_pid=""
+  stop_pid "$esrp_pid" "-$esrp_pid"; esrp_pid=""
   [ -z "$kam_pid" ] || stop_pid "$kam_pid" "-$kam_pid"; kam_pid=""
   for p in "${uas_pids[@]}"; do stop_pid "$p"; done
   stop_pid "$lost_pid"; lost_pid=""
@@ -382,8 +382,9 @@ start_esrp() {  # ng911-esrp | kamailio; sets esrp_port and esrp_pid or kam_pid
     # clear of the thousands of client sockets in TIME-WAIT a step leaves); the ESRP may still
     # find an address taken at start ("Address already in use"): a few tries.
     for try in $(seq 10); do
+      # In its own session, so that a wrapper (strace -f) and the ESRP stop together.
       # shellcheck disable=SC2086  # the wrapper is a command line, split into words on purpose
-      $esrp_wrapper "$esrp_bin" --listen "127.0.0.1:$(free_port)" "${esrp_cmd[@]}" </dev/null >/dev/null 2>"$log_file" &
+      setsid $esrp_wrapper "$esrp_bin" --listen "127.0.0.1:$(free_port)" "${esrp_cmd[@]}" </dev/null >/dev/null 2>"$log_file" &
       esrp_pid=$!
       while [ -z "$esrp_port" ] && alive "$esrp_pid"; do
         [ "$SECONDS" -lt "$deadline" ] || die "bench: ng911-esrp not listening after $start_limit s"
@@ -419,7 +420,7 @@ start_esrp() {  # ng911-esrp | kamailio; sets esrp_port and esrp_pid or kam_pid
   fi
 }
 stop_esrp() {
-  if [ -n "$esrp_pid" ]; then stop_pid "$esrp_pid"; esrp_pid=""; fi
+  if [ -n "$esrp_pid" ]; then stop_pid "$esrp_pid" "-$esrp_pid"; esrp_pid=""; fi
   if [ -n "$kam_pid" ]; then stop_pid "$kam_pid" "-$kam_pid"; kam_pid=""; fi
 }
 uas_totals() {  # "received failed" over all queues, from their statistics files
