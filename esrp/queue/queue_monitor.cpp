@@ -13,6 +13,7 @@
 #include "sip/builder.h"
 #include "sip/dialog.h"
 #include "sip/text.h"
+#include "sip/wake_timer.h"
 
 namespace ng911::esrp {
 
@@ -133,8 +134,7 @@ struct QueueMonitor::Impl : std::enable_shared_from_this<Impl> {
   QueueMonitor::OnChange on_change;
   QueueMonitorCounters counters;
   std::unique_ptr<sip::Transport> transport;
-  asio::steady_timer timer;
-  std::optional<TimePoint> armed;
+  sip::WakeTimer timer;
   std::vector<Queue> queues;  // in the order configured
   std::vector<Leaving> leaving;
   // std::map: handlers add transactions while others are being handled; its references stay valid.
@@ -143,7 +143,7 @@ struct QueueMonitor::Impl : std::enable_shared_from_this<Impl> {
   std::vector<QueueInfo> changed;  // handed to on_change once the event is handled
 
   Impl(asio::io_context& ctx, QueueMonitorConfig c, QueueMonitor::OnChange f)
-      : io(ctx), config(std::move(c)), on_change(std::move(f)), timer(ctx) {}
+      : io(ctx), config(std::move(c)), on_change(std::move(f)), timer(ctx.get_executor()) {}
 
   static std::vector<Queue> make_queues(const std::vector<std::string>& uris) {
     std::vector<Queue> out;
@@ -233,43 +233,24 @@ struct QueueMonitor::Impl : std::enable_shared_from_this<Impl> {
 
   // One timer for everything, set to the earliest thing due.
   void schedule() {
-    std::optional<TimePoint> next;
-    auto consider = [&](const std::optional<TimePoint>& t) {
-      if (t && (!next || *t < *next)) next = t;
-    };
+    sip::Earliest next;
     for (const auto& q : queues) {
-      if (q.pending.empty()) consider(q.next_subscribe);
-      consider(q.expires_at);
+      if (q.pending.empty()) next.consider(q.next_subscribe);
+      next.consider(q.expires_at);
     }
     for (const auto& l : leaving)
-      if (!l.done) consider(l.until);
-    for (const auto& [k, c] : clients) consider(c.wake);
-    for (const auto& [k, s] : servers) consider(s.wake);
-    if (next == armed) return;
-    armed = next;
-    if (!next) {
-      timer.cancel();
-      return;
-    }
-    timer.expires_at(*next);
-    timer.async_wait([weak = weak_from_this()](boost::system::error_code ec) {
-      auto self = weak.lock();
-      if (ec || !self) return;
-      self->armed.reset();
-      self->on_timer(Clock::now());
+      if (!l.done) next.consider(l.until);
+    next.consider_wakes(clients);
+    next.consider_wakes(servers);
+    timer.set(next.next(), [weak = weak_from_this()](TimePoint now) {
+      if (auto self = weak.lock()) self->on_timer(now);
     });
   }
 
   void on_timer(TimePoint now) {
-    std::vector<std::string> due;
-    for (const auto& [k, c] : clients)
-      if (c.wake && *c.wake <= now) due.push_back(k);
-    for (const auto& k : due)
+    for (const auto& k : sip::due(clients, now))
       if (auto it = clients.find(k); it != clients.end()) client_actions(k, it->second.tx.on_timer(now));
-    due.clear();
-    for (const auto& [k, s] : servers)
-      if (s.wake && *s.wake <= now) due.push_back(k);
-    for (const auto& k : due)
+    for (const auto& k : sip::due(servers, now))
       if (auto it = servers.find(k); it != servers.end()) server_actions(k, it->second.tx.on_timer(now));
     for (auto& q : queues) {
       // Expiry first: a subscription that lapsed is made anew after the backoff, not at once.

@@ -13,6 +13,7 @@
 #include "sip/builder.h"
 #include "sip/dialog.h"
 #include "sip/text.h"
+#include "sip/wake_timer.h"
 #include "sip/transport.h"
 
 namespace ng911::psap {
@@ -173,8 +174,7 @@ struct Psap::Impl : std::enable_shared_from_this<Impl> {
   lost::Logger& log;
   EventSink sink;
   std::unique_ptr<sip::Transport> transport;
-  asio::steady_timer timer;
-  std::optional<TimePoint> armed;
+  sip::WakeTimer timer;
   std::vector<Queue> queues;
   std::map<CallId, Call> calls;  // live calls, and bridged transfers whose legs are still up
   std::vector<Subscription> subscriptions;
@@ -187,7 +187,7 @@ struct Psap::Impl : std::enable_shared_from_this<Impl> {
   sip::Endpoint esrp;
 
   Impl(asio::io_context& ctx, PsapConfig c, Store& s, lost::Logger& l, EventSink e)
-      : io(ctx), config(std::move(c)), store(s), log(l), sink(std::move(e)), timer(ctx) {}
+      : io(ctx), config(std::move(c)), store(s), log(l), sink(std::move(e)), timer(ctx.get_executor()) {}
 
   void start() {
     for (const auto& uri : config.queues) {
@@ -390,39 +390,20 @@ struct Psap::Impl : std::enable_shared_from_this<Impl> {
   // ---- timers ----------------------------------------------------------------------------
 
   void schedule() {
-    std::optional<TimePoint> next;
-    auto consider = [&](const std::optional<TimePoint>& t) {
-      if (t && (!next || *t < *next)) next = t;
-    };
-    for (const auto& [k, s] : servers) consider(s.wake);
-    for (const auto& [k, c] : clients) consider(c.wake);
-    for (const auto& [id, c] : calls) consider(c.ok_retransmit);
-    for (const auto& s : subscriptions) consider(s.expires);
-    if (next == armed) return;
-    armed = next;
-    if (!next) {
-      timer.cancel();
-      return;
-    }
-    timer.expires_at(*next);
-    timer.async_wait([weak = weak_from_this()](boost::system::error_code ec) {
-      auto self = weak.lock();
-      if (ec || !self) return;
-      self->armed.reset();
-      self->on_timer(Clock::now());
+    sip::Earliest next;
+    next.consider_wakes(servers);
+    next.consider_wakes(clients);
+    for (const auto& [id, c] : calls) next.consider(c.ok_retransmit);
+    for (const auto& s : subscriptions) next.consider(s.expires);
+    timer.set(next.next(), [weak = weak_from_this()](TimePoint now) {
+      if (auto self = weak.lock()) self->on_timer(now);
     });
   }
 
   void on_timer(TimePoint now) {
-    std::vector<std::string> due;
-    for (const auto& [k, c] : clients)
-      if (c.wake && *c.wake <= now) due.push_back(k);
-    for (const auto& k : due)
+    for (const auto& k : sip::due(clients, now))
       if (auto it = clients.find(k); it != clients.end()) client_actions(k, it->second.tx.on_timer(now));
-    due.clear();
-    for (const auto& [k, s] : servers)
-      if (s.wake && *s.wake <= now) due.push_back(k);
-    for (const auto& k : due)
+    for (const auto& k : sip::due(servers, now))
       if (auto it = servers.find(k); it != servers.end()) server_actions(k, it->second.tx.on_timer(now));
     std::vector<CallId> no_ack;
     for (auto& [id, c] : calls) {
