@@ -45,56 +45,18 @@ pass_obj="$NG911_BUILD/kernel/xdp_pass.bpf.o"
 [ -f "$pass_obj" ] || die "no $pass_obj (build the kernel/ programs)"
 for t in ip nsenter sipp; do command -v "$t" >/dev/null || die "$t not installed (scripts/install-deps.sh)"; done
 
-tag="fl$$"
+source "$here/netns.sh"
 tmp="$(mktemp -d)"
 pins="/sys/fs/bpf/ng911-flbench-$$"
-pids=()
-cleanup() {
-  local p
-  for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
-  for p in "${pids[@]}"; do
-    for _ in $(seq 50); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
-    kill -KILL "$p" 2>/dev/null || true
-  done
-  ip netns del "${tag}c" 2>/dev/null || true
-  ip netns del "${tag}n" 2>/dev/null || true
-  for i in $(seq "$backends"); do ip netns del "${tag}b$i" 2>/dev/null || true; done
-  rm -rf "$tmp" "$pins"
-}
-trap cleanup EXIT
-in_ns() { local ns="$1"; shift; nsenter --net="/run/netns/$tag$ns" "$@"; }
-bg() { local ns="$1" logf="$2"; shift 2; nsenter --net="/run/netns/$tag$ns" "$@" >"$logf" 2>&1 & pids+=($!); }
-halt() {
-  kill -TERM "$1" 2>/dev/null || return 0
-  for _ in $(seq 50); do kill -0 "$1" 2>/dev/null || break; sleep 0.1; done
-  kill -KILL "$1" 2>/dev/null || true
-  wait "$1" 2>/dev/null || true
-}
-field() { printf '%s\n' "$1" | tr ' ' '\n' | sed -n "s/^$2=//p"; }
+trap 'netns_cleanup; rm -rf "$tmp" "$pins"' EXIT
 
 log "bench: flood topology: client, node, $backends backends"
-ip netns add "${tag}c"
-ip netns add "${tag}n"
-ip link add c0 netns "${tag}c" type veth peer name n0 netns "${tag}n"
-in_ns c ip link set lo up
-in_ns c ip addr add 10.99.0.2/24 dev c0
-in_ns c ip link set c0 up
+netns_star "fl$$" c "$backends" 99
 # Full checksums from SIPp's socket, as a NIC's peer would send them (see tests/dataplane/e2e_test.sh).
 in_ns c ethtool -K c0 tx off >/dev/null
-in_ns n ip link set lo up
-in_ns n ip addr add 10.99.0.1/24 dev n0
-in_ns n ip link set n0 up
 # The backends answer the caller directly (the caller's address is kept): through the node.
 in_ns n sysctl -qw net.ipv4.ip_forward=1
 for i in $(seq "$backends"); do
-  ip netns add "${tag}b$i"
-  ip link add "n$i" netns "${tag}n" type veth peer name b0 netns "${tag}b$i"
-  in_ns n ip addr add "10.99.$i.1/24" dev "n$i"
-  in_ns n ip link set "n$i" up
-  in_ns "b$i" ip link set lo up
-  in_ns "b$i" ip addr add "10.99.$i.2/24" dev b0
-  in_ns "b$i" ip link set b0 up
-  in_ns "b$i" ip route add default via "10.99.$i.1"
   in_ns "b$i" ethtool -K b0 tx off >/dev/null
   # veth delivers redirected frames only to a peer with an XDP program.
   in_ns "b$i" ip link set dev b0 xdpdrv obj "$pass_obj" sec xdp

@@ -51,53 +51,14 @@ pass_obj="$NG911_BUILD/kernel/xdp_pass.bpf.o"
 [ -f "$pass_obj" ] || die "no $pass_obj (build the kernel/ programs)"
 for t in ip nsenter python3 kamailio nginx; do command -v "$t" >/dev/null || die "$t not installed (scripts/install-deps.sh)"; done
 
-tag="fw$$"
+source "$here/netns.sh"
 tmp="$(mktemp -d)"
 pins="/sys/fs/bpf/ng911-fwbench-$$"
-pids=()
-cleanup() {
-  local p
-  for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
-  for p in "${pids[@]}"; do
-    for _ in $(seq 50); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
-    kill -KILL "$p" 2>/dev/null || true
-  done
-  ip netns del "${tag}g" 2>/dev/null || true
-  ip netns del "${tag}n" 2>/dev/null || true
-  for i in $(seq "$backends"); do ip netns del "${tag}b$i" 2>/dev/null || true; done
-  rm -rf "$tmp" "$pins"
-}
-trap cleanup EXIT
-in_ns() { local ns="$1"; shift; nsenter --net="/run/netns/$tag$ns" "$@"; }
-# bg NS LOG CMD...: CMD in the background in namespace NS; its pid in $! and in pids.
-bg() { local ns="$1" logf="$2"; shift 2; nsenter --net="/run/netns/$tag$ns" "$@" >"$logf" 2>&1 & pids+=($!); }
-# halt PID: SIGTERM, SIGKILL after 5 s; waits for it.
-halt() {
-  kill -TERM "$1" 2>/dev/null || return 0
-  for _ in $(seq 50); do kill -0 "$1" 2>/dev/null || break; sleep 0.1; done
-  kill -KILL "$1" 2>/dev/null || true
-  wait "$1" 2>/dev/null || true
-}
-field() { printf '%s\n' "$1" | tr ' ' '\n' | sed -n "s/^$2=//p"; }
+trap 'netns_cleanup; rm -rf "$tmp" "$pins"' EXIT
 
 log "bench: forwarding topology: generator, node, $backends backends"
-ip netns add "${tag}g"
-ip netns add "${tag}n"
-ip link add g0 netns "${tag}g" type veth peer name n0 netns "${tag}n"
-in_ns g ip addr add 10.88.0.2/24 dev g0
-in_ns g ip link set g0 up
-in_ns n ip link set lo up
-in_ns n ip addr add 10.88.0.1/24 dev n0
-in_ns n ip link set n0 up
+netns_star "fw$$" g "$backends" 88
 for i in $(seq "$backends"); do
-  ip netns add "${tag}b$i"
-  ip link add "n$i" netns "${tag}n" type veth peer name b0 netns "${tag}b$i"
-  in_ns n ip addr add "10.88.$i.1/24" dev "n$i"
-  in_ns n ip link set "n$i" up
-  in_ns "b$i" ip link set lo up
-  in_ns "b$i" ip addr add "10.88.$i.2/24" dev b0
-  in_ns "b$i" ip link set b0 up
-  in_ns "b$i" ip route add default via "10.88.$i.1"
   bg "b$i" "$tmp/responder-$i.log" python3 "$here/dataplane/sip-responder.py" 5060
 done
 n0_mac="$(in_ns n ip -br link show n0 | awk '{print $3}')"
