@@ -242,16 +242,12 @@ struct QueueMonitor::Impl : std::enable_shared_from_this<Impl> {
       if (!l.done) next.consider(l.until);
     next.consider_wakes(clients);
     next.consider_wakes(servers);
-    timer.set(next.next(), [weak = weak_from_this()](TimePoint now) {
-      if (auto self = weak.lock()) self->on_timer(now);
-    });
+    timer.set(next.next(), weak_from_this(), &std::remove_reference_t<decltype(*this)>::on_timer);
   }
 
   void on_timer(TimePoint now) {
-    for (const auto& k : sip::due(clients, now))
-      if (auto it = clients.find(k); it != clients.end()) client_actions(k, it->second.tx.on_timer(now));
-    for (const auto& k : sip::due(servers, now))
-      if (auto it = servers.find(k); it != servers.end()) server_actions(k, it->second.tx.on_timer(now));
+    sip::fire_due(clients, now, [this](const auto& k, sip::TxActions a) { client_actions(k, std::move(a)); });
+    sip::fire_due(servers, now, [this](const auto& k, sip::TxActions a) { server_actions(k, std::move(a)); });
     for (auto& q : queues) {
       // Expiry first: a subscription that lapsed is made anew after the backoff, not at once.
       if (q.expires_at && *q.expires_at <= now) fail(q, "subscription expired", now);

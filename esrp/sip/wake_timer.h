@@ -42,6 +42,14 @@ std::vector<typename Table::key_type> due(const Table& table, TimePoint now) {
   return keys;
 }
 
+// Runs on_timer(now) of every due transaction in a table and hands the key and its actions to
+// `act` (which may change the table).
+template <typename Table, typename Act>
+void fire_due(Table& table, TimePoint now, Act&& act) {
+  for (const auto& key : due(table, now))
+    if (auto it = table.find(key); it != table.end()) act(key, it->second.tx.on_timer(now));
+}
+
 class WakeTimer {
  public:
   explicit WakeTimer(boost::asio::any_io_executor executor) : timer_(std::move(executor)) {}
@@ -62,6 +70,14 @@ class WakeTimer {
       if (ec || !still) return;
       still->reset();
       fire(Clock::now());
+    });
+  }
+
+  // The same, calling owner->on_timer(now) if the owner still exists then.
+  template <typename Owner>
+  void set(const std::optional<TimePoint>& next, std::weak_ptr<Owner> owner, void (Owner::*on_timer)(TimePoint)) {
+    set(next, [owner = std::move(owner), on_timer](TimePoint now) {
+      if (auto self = owner.lock()) ((*self).*on_timer)(now);
     });
   }
 
