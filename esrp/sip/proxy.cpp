@@ -385,6 +385,16 @@ struct StatefulProxy::Impl : std::enable_shared_from_this<Impl> {
   void on_request(Message m, const Endpoint& from) {
     ++counters.requests;
     if (m.ok()) {
+      // A retransmission (or the ACK of a failure) is answered from its transaction before the
+      // Via is stamped (a rebuild and a parse more): under overload callers retransmit, and
+      // each retransmission must cost as little as it can. Stamping adds parameters only, so
+      // an RFC 3261 key (branch, sent-by, method) is the same either way.
+      std::string key = server_key(m);
+      if (auto it = servers.find(key); it != servers.end()) {
+        ++counters.retransmissions_absorbed;
+        server_actions(key, it->second.tx.on_request(std::move(m), Clock::now()));
+        return;
+      }
       try {
         m = stamp_top_via(std::move(m), from);
       } catch (const SyntaxError&) {
@@ -403,7 +413,8 @@ struct StatefulProxy::Impl : std::enable_shared_from_this<Impl> {
       return;
     }
     std::string key = server_key(m);
-    if (auto it = servers.find(key); it != servers.end()) {  // retransmission, or ACK of a failure
+    // Found only now for an RFC 2543 peer, whose key holds the whole Via as stamped.
+    if (auto it = servers.find(key); it != servers.end()) {
       ++counters.retransmissions_absorbed;
       server_actions(key, it->second.tx.on_request(std::move(m), Clock::now()));
       return;

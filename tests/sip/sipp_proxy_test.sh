@@ -197,4 +197,43 @@ PY
 )"
 expect_eq "$got" "SIP/2.0 482 Loop Detected | OPTIONS sip:target@127.0.0.1:$hop SIP/2.0" \
   "a request looping back is refused with 482; a strict router's Request-URI is fixed up"
+
+# Retransmissions of an INVITE (an RFC 3261 branch, and an RFC 2543 one without the magic cookie)
+# are absorbed by their transaction: each answered again with 100, forwarded once (one branch of
+# the proxy's downstream, whatever its own retransmissions).
+hop="$(free_port)"
+start_proxy "udp:127.0.0.1:$hop"
+got="$(python3 - "$proxy_port" "$hop" <<'PY'
+import socket, sys, time
+proxy, hop = int(sys.argv[1]), int(sys.argv[2])
+downstream = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); downstream.bind(("127.0.0.1", hop)); downstream.settimeout(0.5)
+client = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); client.bind(("127.0.0.1", 0)); client.settimeout(0.5)
+port = client.getsockname()[1]
+def invite(branch, call_id):
+    # The Via names another host than the packet's source: the proxy stamps received= on it.
+    return ("INVITE sip:psap@127.0.0.1:%d SIP/2.0\r\nVia: SIP/2.0/UDP 192.0.2.1:%d;branch=%s\r\nMax-Forwards: 70\r\n"
+            "From: <sip:a@127.0.0.1>;tag=1\r\nTo: <sip:psap@127.0.0.1>\r\nCall-ID: %s\r\nCSeq: 1 INVITE\r\n"
+            "Contact: <sip:a@127.0.0.1:%d>\r\nContent-Length: 0\r\n\r\n" % (proxy, port, branch, call_id, port)).encode()
+for branch, call_id in (("z9hG4bK-rtx3261", "rtx3261"), ("old2543", "rtx2543")):
+    for _ in range(3):
+        client.sendto(invite(branch, call_id), ("127.0.0.1", proxy))
+        time.sleep(0.05)
+import select
+tryings, others, forwarded = 0, 0, set()
+while True:  # until nothing more comes for a second
+    ready, _, _ = select.select([client, downstream], [], [], 1.0)
+    if not ready:
+        break
+    for s in ready:
+        data = s.recv(65535)
+        if s is client and data.startswith(b"SIP/2.0 100 "): tryings += 1
+        elif s is client: others += 1
+        if s is downstream and data.startswith(b"INVITE "):  # the proxy's own Timer A resends too
+            forwarded.add(data.split(b"branch=")[1].split(b"\r\n")[0].split(b";")[0])
+print("tryings=%d others=%d forwarded=%d" % (tryings, others, len(forwarded)))
+PY
+)"
+kill "$proxy_pid" 2>/dev/null; wait "$proxy_pid" 2>/dev/null || true
+expect_eq "$got" "tryings=6 others=0 forwarded=2" \
+  "retransmitted INVITEs (RFC 3261 and 2543 branches) answered 100 each time and nothing else, forwarded once each"
 finish
