@@ -167,7 +167,7 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
-tmp="$(mktemp -d /tmp/ng911-bench-esrp.XXXXXX)"
+tmp="$(mktemp -d "${TMPDIR:-/tmp}/ng911-bench-esrp.XXXXXX")"
 chmod 755 "$tmp"
 
 # --- CPU accounting from /proc ---------------------------------------------------------------

@@ -121,7 +121,7 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
-tmp="$(mktemp -d /tmp/ng911-bench-lost.XXXXXX)"
+tmp="$(mktemp -d "${TMPDIR:-/tmp}/ng911-bench-lost.XXXXXX")"
 
 # --- CPU accounting from /proc ---------------------------------------------------------------
 clk_tck="$(getconf CLK_TCK)"
