@@ -45,7 +45,7 @@ pass_obj="$NG911_BUILD/kernel/xdp_pass.bpf.o"
 [ -f "$pass_obj" ] || die "no $pass_obj (build the kernel/ programs)"
 for t in ip nsenter sipp; do command -v "$t" >/dev/null || die "$t not installed (scripts/install-deps.sh)"; done
 
-source "$here/netns.sh"
+source "$NG911_ROOT/scripts/netns.sh"
 tmp="$(mktemp -d)"
 pins="/sys/fs/bpf/ng911-flbench-$$"
 trap 'netns_cleanup; rm -rf "$tmp" "$pins"' EXIT

@@ -11,16 +11,15 @@ pass_obj="$2"
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 require ip nsenter python3 curl ethtool
 
-tag="dp$$"
+source "$here/../../scripts/netns.sh"
 tmp="$(mktemp -d)"
 pins="/sys/fs/bpf/ng911-e2e-$$"
-pids=()
 # iproute2 makes these when it loads an object; remove them again only if this test made them.
 made_dirs=()
 for d in /sys/fs/bpf/ip /sys/fs/bpf/tc /sys/fs/bpf/xdp; do [ -e "$d" ] || made_dirs+=("$d"); done
 cleanup() {
   for p in "${pids[@]}"; do stop "$p"; done
-  for ns in c n b1 b2 b3; do ip netns del "$tag$ns" 2>/dev/null || true; done
+  netns_cleanup
   rm -rf "$pins" "$tmp"
   for d in "${made_dirs[@]}"; do
     if [ -L "$d" ]; then rm -f "$d"; else rmdir "$d/globals" "$d" 2>/dev/null || true; fi
@@ -28,28 +27,14 @@ cleanup() {
 }
 trap cleanup EXIT
 
-in_ns() { local ns="$1"; shift; nsenter --net="/run/netns/$tag$ns" "$@"; }
-netns() { printf '%s' "--net=/run/netns/$tag$1"; }
+netns() { printf '%s' "--net=/run/netns/$ns_tag$1"; }
 
 # Topology: client 10.66.0.2 -- 10.66.0.1 (VIP, XDP) node 10.66.i.1 -- 10.66.i.2 backend i.
-for ns in c n b1 b2 b3; do ip netns add "$tag$ns"; done
-in_ns n ip link set lo up
-ip link add c0 netns "${tag}c" type veth peer name n0 netns "${tag}n"
-in_ns c ip addr add 10.66.0.2/24 dev c0
-in_ns c ip link set c0 up
+netns_star "dp$$" c 3 66
 # A veth hands locally sent UDP on with only a partial checksum (offload); a NIC's peer on the
 # wire sends full ones. Checksums computed in software make the client look like the latter.
 in_ns c ethtool -K c0 tx off >/dev/null
-in_ns n ip addr add 10.66.0.1/24 dev n0
-in_ns n ip link set n0 up
 for i in 1 2 3; do
-  ip link add "n$i" netns "${tag}n" type veth peer name b0 netns "${tag}b$i"
-  in_ns n ip addr add "10.66.$i.1/24" dev "n$i"
-  in_ns n ip link set "n$i" up
-  in_ns "b$i" ip link set lo up
-  in_ns "b$i" ip addr add "10.66.$i.2/24" dev b0
-  in_ns "b$i" ip link set b0 up
-  in_ns "b$i" ip route add default via "10.66.$i.1"
   # veth delivers redirected frames only to a peer with an XDP program.
   in_ns "b$i" ip link set dev b0 xdpdrv obj "$pass_obj" sec xdp
   # Started directly (not through a function) so that $! is the process itself.
@@ -98,7 +83,6 @@ with open(f"{tmp}/{prefix}.map", "w") as f:
     for cid, s in sorted(where.items()): f.write(f"{cid} {min(s)}\n")
 PY
 }
-field() { printf '%s\n' "$1" | tr ' ' '\n' | sed -n "s/^$2=//p"; }
 wait_delivered() { [ "$(field "$(analyse "$1")" messages)" = "$2" ]; }
 
 # 1. 300 calls (900 messages): all delivered, each call on one backend, spread over three.

@@ -1,5 +1,5 @@
-# Network-namespace topologies for the dataplane benchmarks, removed on exit. Source it after
-# scripts/lib.sh, then call netns_star once:
+# Network-namespace topologies for the dataplane's benchmarks and end-to-end test, removed on
+# exit. Source it (bash), then call netns_star once:
 #
 #   client ns --C0/n0--> node ns (10.NET.0.1) --n<i>/b0--> backend ns i (10.NET.i.2, default route via the node)
 #
