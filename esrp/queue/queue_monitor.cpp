@@ -12,6 +12,7 @@
 #include "queue/queue_state_body.h"
 #include "sip/builder.h"
 #include "sip/dialog.h"
+#include "sip/server_table.h"
 #include "sip/text.h"
 #include "sip/wake_timer.h"
 
@@ -123,11 +124,6 @@ struct QueueMonitor::Impl : std::enable_shared_from_this<Impl> {
     std::string call_id;    // of an unsubscription, to find its Leaving
     std::optional<TimePoint> wake;
   };
-  struct ServerEntry {
-    sip::ServerTransaction tx;
-    sip::Endpoint peer;
-    std::optional<TimePoint> wake;
-  };
 
   asio::io_context& io;
   QueueMonitorConfig config;
@@ -139,7 +135,7 @@ struct QueueMonitor::Impl : std::enable_shared_from_this<Impl> {
   std::vector<Leaving> leaving;
   // std::map: handlers add transactions while others are being handled; its references stay valid.
   std::map<std::string, ClientEntry> clients;
-  std::map<std::string, ServerEntry> servers;
+  sip::ServerTable servers;
   std::vector<QueueInfo> changed;  // handed to on_change once the event is handled
 
   Impl(asio::io_context& ctx, QueueMonitorConfig c, QueueMonitor::OnChange f)
@@ -469,11 +465,7 @@ struct QueueMonitor::Impl : std::enable_shared_from_this<Impl> {
       server_actions(key, it->second.tx.on_request(std::move(m), now));
       return;
     }
-    ServerEntry entry{sip::ServerTransaction(std::move(m), from.protocol != sip::Protocol::udp, config.timers), from, {}};
-    auto started = entry.tx.start(now);
-    started.to_tu.clear();
-    auto [it, inserted] = servers.emplace(key, std::move(entry));
-    server_actions(key, std::move(started));
+    auto it = sip::start_server(servers, *transport, key, std::move(m), from, config.timers, now);
     const sip::Message& request = it->second.tx.request();
     Answer a{405, "Method Not Allowed", {{"Allow", "NOTIFY"}}};
     if (request.method() == "NOTIFY") {
@@ -579,13 +571,7 @@ struct QueueMonitor::Impl : std::enable_shared_from_this<Impl> {
     return {};
   }
 
-  void server_actions(const std::string& key, sip::TxActions a) {
-    auto it = servers.find(key);
-    if (it == servers.end()) return;
-    for (auto& bytes : a.send) transport->send(it->second.peer, std::move(bytes));
-    if (a.terminated) servers.erase(it);
-    else it->second.wake = a.wake;
-  }
+  void server_actions(const std::string& key, sip::TxActions a) { sip::act_on_server(servers, *transport, key, std::move(a)); }
 
   // ---- reload ----------------------------------------------------------------------------
 

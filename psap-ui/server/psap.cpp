@@ -12,6 +12,7 @@
 #include "sip/body.h"
 #include "sip/builder.h"
 #include "sip/dialog.h"
+#include "sip/server_table.h"
 #include "sip/text.h"
 #include "sip/wake_timer.h"
 #include "sip/transport.h"
@@ -150,11 +151,6 @@ struct Psap::Impl : std::enable_shared_from_this<Impl> {
     sip::Endpoint peer;
     TimePoint expires;
   };
-  struct ServerEntry {
-    sip::ServerTransaction tx;
-    sip::Endpoint peer;
-    std::optional<TimePoint> wake;
-  };
   using Done = std::function<void(int status, const sip::Message* response)>;
   struct ClientEntry {
     sip::ClientTransaction tx;
@@ -178,7 +174,7 @@ struct Psap::Impl : std::enable_shared_from_this<Impl> {
   std::vector<Queue> queues;
   std::map<CallId, Call> calls;  // live calls, and bridged transfers whose legs are still up
   std::vector<Subscription> subscriptions;
-  std::map<std::string, ServerEntry> servers;
+  sip::ServerTable servers;
   std::map<std::string, ClientEntry> clients;
   std::map<std::string, Taker> takers;
   std::uint64_t seq = 0;
@@ -470,13 +466,7 @@ struct Psap::Impl : std::enable_shared_from_this<Impl> {
     else it->second.wake = a.wake;
   }
 
-  void server_actions(const std::string& key, sip::TxActions a) {
-    auto it = servers.find(key);
-    if (it == servers.end()) return;
-    for (auto& bytes : a.send) transport->send(it->second.peer, std::move(bytes));
-    if (a.terminated) servers.erase(it);
-    else it->second.wake = a.wake;
-  }
+  void server_actions(const std::string& key, sip::TxActions a) { sip::act_on_server(servers, *transport, key, std::move(a)); }
 
   // Sends a response on the server transaction `key`; returns the bytes sent.
   std::string respond(const std::string& key, int status, std::string_view reason, std::string_view to_tag,
@@ -571,11 +561,7 @@ struct Psap::Impl : std::enable_shared_from_this<Impl> {
       on_ack(m);
       return;
     }
-    ServerEntry entry{sip::ServerTransaction(std::move(m), from.protocol != sip::Protocol::udp, config.timers), from, {}};
-    auto started = entry.tx.start(now);
-    started.to_tu.clear();
-    auto [it, inserted] = servers.emplace(key, std::move(entry));
-    server_actions(key, std::move(started));
+    auto it = sip::start_server(servers, *transport, key, std::move(m), from, config.timers, now);
     const sip::Message& request = it->second.tx.request();
     std::string_view method = request.method();
     bool in_dialog = !request.to().tag().empty();
