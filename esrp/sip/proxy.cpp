@@ -384,12 +384,13 @@ struct StatefulProxy::Impl : std::enable_shared_from_this<Impl> {
 
   void on_request(Message m, const Endpoint& from) {
     ++counters.requests;
+    std::string key;
     if (m.ok()) {
-      // A retransmission (or the ACK of a failure) is answered from its transaction before the
-      // Via is stamped (a rebuild and a parse more): under overload callers retransmit, and
-      // each retransmission must cost as little as it can. Stamping adds parameters only, so
-      // an RFC 3261 key (branch, sent-by, method) is the same either way.
-      std::string key = server_key(m);
+      // The transaction's key comes from the request as received, before its Via is stamped
+      // (§17.2.3 matches the top Via as the client sent it), so a retransmission (or the ACK
+      // of a failure) is answered from its transaction without that rebuild and re-parse:
+      // under overload callers retransmit, and each retransmission must cost little.
+      key = server_key(m);
       if (auto it = servers.find(key); it != servers.end()) {
         ++counters.retransmissions_absorbed;
         server_actions(key, it->second.tx.on_request(std::move(m), Clock::now()));
@@ -410,13 +411,6 @@ struct StatefulProxy::Impl : std::enable_shared_from_this<Impl> {
         } catch (const SyntaxError&) {
         }
       }
-      return;
-    }
-    std::string key = server_key(m);
-    // Found only now for an RFC 2543 peer, whose key holds the whole Via as stamped.
-    if (auto it = servers.find(key); it != servers.end()) {
-      ++counters.retransmissions_absorbed;
-      server_actions(key, it->second.tx.on_request(std::move(m), Clock::now()));
       return;
     }
     if (m.method() == "ACK") {
