@@ -50,18 +50,19 @@ void UserTables::set_backend(std::uint32_t index, const ng911_backend& backend) 
 }
 
 void UserTables::write_slots(std::span<const std::uint32_t> table, std::span<const std::uint32_t> slots) {
-  if (slots.empty()) return;
-  publish([&](ng911_tables& t) {
-    for (auto s : slots)
-      if (s < NG911_MAGLEV_SIZE && s < table.size()) t.table[s] = table[s];
-  });
+  write_table_slots(&ng911_tables::table, table, slots);
 }
 
 void UserTables::write_prior_slots(std::span<const std::uint32_t> table, std::span<const std::uint32_t> slots) {
+  write_table_slots(&ng911_tables::prior, table, slots);
+}
+
+void UserTables::write_table_slots(__u32 (ng911_tables::*which)[NG911_MAGLEV_SIZE], std::span<const std::uint32_t> table,
+                                   std::span<const std::uint32_t> slots) {
   if (slots.empty()) return;
   publish([&](ng911_tables& t) {
     for (auto s : slots)
-      if (s < NG911_MAGLEV_SIZE && s < table.size()) t.prior[s] = table[s];
+      if (s < NG911_MAGLEV_SIZE && s < table.size()) (t.*which)[s] = table[s];
   });
 }
 

@@ -68,6 +68,9 @@ class UserTables : public DataplaneTables {
  private:
   template <typename Change>
   void publish(Change&& change);
+  // table[s] into the snapshot's Maglev or prior table for each slot s, published as one change.
+  void write_table_slots(__u32 (ng911_tables::*which)[NG911_MAGLEV_SIZE], std::span<const std::uint32_t> table,
+                         std::span<const std::uint32_t> slots);
 
   struct QsbrFree {
     void operator()(rte_rcu_qsbr* v) const;
