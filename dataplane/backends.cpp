@@ -140,8 +140,6 @@ std::size_t BackendPool::apply() {
     drain = drain || b.keeps_calls();
   }
   auto table = maglev_table(members, NG911_MAGLEV_SIZE);
-  if (prior_.empty()) prior_.assign(NG911_MAGLEV_SIZE, NG911_NO_BACKEND);
-  if (table_.empty()) table_.assign(NG911_MAGLEV_SIZE, NG911_NO_BACKEND);
 
   if (drain) {
     // Calls in progress keep the table of the drain's start (the kernel's current one when it

@@ -77,8 +77,9 @@ class BackendPool {
   DataplaneTables& maps_;
   std::map<std::string, Backend> backends_;
   ng911_config config_{};
-  std::vector<std::uint32_t> table_;            // what the kernel holds
-  std::vector<std::uint32_t> prior_;            // the prior table the kernel holds (drains)
+  // What the packet path holds: every slot empty until the first apply().
+  std::vector<std::uint32_t> table_ = std::vector<std::uint32_t>(NG911_MAGLEV_SIZE, NG911_NO_BACKEND);
+  std::vector<std::uint32_t> prior_ = table_;   // the prior table it holds (drains)
   bool draining_ = false;
   std::uint32_t epoch_ = 0;                     // drains begun: pins of earlier ones are stale
   std::vector<std::uint32_t> released_;         // indices free once the table no longer names them
