@@ -18,8 +18,7 @@ pins="/sys/fs/bpf/ng911-e2e-$$"
 made_dirs=()
 for d in /sys/fs/bpf/ip /sys/fs/bpf/tc /sys/fs/bpf/xdp; do [ -e "$d" ] || made_dirs+=("$d"); done
 cleanup() {
-  for p in "${pids[@]}"; do stop "$p"; done
-  netns_cleanup
+  netns_cleanup  # the processes in pids too
   rm -rf "$pins" "$tmp"
   for d in "${made_dirs[@]}"; do
     if [ -L "$d" ]; then rm -f "$d"; else rmdir "$d/globals" "$d" 2>/dev/null || true; fi
