@@ -109,11 +109,39 @@ std::optional<std::pair<std::size_t, std::size_t>> header_end(std::string_view s
   return std::nullopt;
 }
 
+// Every header field of every message is looked up here (some 20 per message, over a dozen
+// messages parsed per call through the ESRP): the names are bucketed by their first letter, so
+// that a lookup compares two or three names instead of walking all of kNames.
+struct NameBuckets {
+  static constexpr std::size_t kPerLetter = 12;  // 'c' has ten (Call-ID ... CSeq, c)
+  std::array<std::array<std::uint8_t, kPerLetter>, 26> index{};
+  std::array<std::uint8_t, 26> count{};
+};
+
+constexpr std::size_t letter_of(char c) { return static_cast<std::size_t>((c | 0x20) - 'a'); }
+
+constexpr NameBuckets make_buckets() {
+  NameBuckets b;
+  for (std::size_t i = 0; i < kNames.size(); ++i) {
+    std::size_t l = letter_of(kNames[i].name.front());
+    b.index[l][b.count[l]++] = static_cast<std::uint8_t>(i);
+  }
+  return b;
+}
+
+constexpr NameBuckets kBuckets = make_buckets();
+// (A letter with more names than kPerLetter fails to compile: make_buckets() is evaluated at
+// compile time, where an out-of-bounds write is an error.)
+
 }  // namespace
 
 HeaderId header_id(std::string_view name) {
-  for (const auto& n : kNames)
+  if (name.empty() || !is_alpha(name.front())) return HeaderId::other;
+  std::size_t l = letter_of(name.front());
+  for (std::size_t i = 0; i < kBuckets.count[l]; ++i) {
+    const Name& n = kNames[kBuckets.index[l][i]];
     if (n.name.size() == name.size() && iequals(n.name, name)) return n.id;
+  }
   return HeaderId::other;
 }
 
@@ -194,6 +222,7 @@ void Message::parse_start_line(std::string_view line) {
 }
 
 void Message::parse_headers(std::string_view block, const ParseOptions& options) {
+  headers_.reserve(24);  // a typical INVITE's fields, without regrowing the vector on the way
   std::size_t pos = 0;
   while (pos < block.size()) {
     // One header field: a line plus any continuation lines starting with SP or HTAB.
@@ -292,6 +321,33 @@ const Via& Message::top_via() const {
   return *top_via_;
 }
 
+void Message::replace_top_via(std::string_view via_parm) {
+  std::string_view old = top_via().text;
+  const char* base = data_->data();
+  std::size_t at = static_cast<std::size_t>(old.data() - base), end = at + old.size();
+  auto next = std::make_unique<std::string>();
+  next->reserve(data_->size() - old.size() + via_parm.size());
+  next->append(*data_, 0, at).append(via_parm).append(*data_, end, std::string::npos);
+  const char* moved = next->data();
+  std::ptrdiff_t delta = static_cast<std::ptrdiff_t>(via_parm.size()) - static_cast<std::ptrdiff_t>(old.size());
+  // Every view lies before the via-parm, after it, or holds it whole (its Via header's value).
+  auto rebase = [&](std::string_view& v) {
+    if (v.data() == nullptr) return;
+    std::size_t from = static_cast<std::size_t>(v.data() - base), to = from + v.size();
+    if (to <= at) v = {moved + from, v.size()};
+    else if (from >= end) v = {moved + from + delta, v.size()};
+    else v = {moved + from, static_cast<std::size_t>(static_cast<std::ptrdiff_t>(v.size()) + delta)};
+  };
+  for (auto* v : {&method_, &request_uri_, &version_, &reason_, &body_}) rebase(*v);
+  for (auto& h : headers_) {
+    rebase(h.name);
+    rebase(h.value);
+  }
+  consumed_ = static_cast<std::size_t>(static_cast<std::ptrdiff_t>(consumed_) + delta);
+  data_ = std::move(next);
+  top_via_.reset();
+}
+
 std::optional<unsigned> Message::max_forwards() const {
   const Header* h = find(HeaderId::max_forwards);
   if (!h) return std::nullopt;
@@ -359,7 +415,8 @@ void Message::check() {
     if (call_id().empty() || call_id().find_first_of(" \t\r\n") != std::string_view::npos) return fail("bad Call-ID");
     CSeq cs = cseq();
     if (is_request_ && cs.method != method_) return fail("CSeq method does not match the request method");
-    vias();
+    // The top Via is kept: the transaction layer and the proxy ask for it next.
+    if (auto all = vias(); !all.empty()) top_via_ = std::move(all.front());
     from();
     to();
     if (is_request_) {

@@ -376,10 +376,8 @@ struct StatefulProxy::Impl : std::enable_shared_from_this<Impl> {
       else if (p.has_value) value.append("=").append(p.value);
     }
     if (add_received) value.append(";received=").append(source);
-    auto b = MessageBuilder::edit(m);
-    b.pop_via().add_top("Via", value);
-    Message stamped = Message::parse(b.str(), {.stream = from.protocol != Protocol::udp, .check = false});
-    return stamped.ok() ? std::move(stamped) : std::move(m);
+    m.replace_top_via(value);
+    return m;
   }
 
   void on_request(Message m, const Endpoint& from) {
@@ -519,7 +517,7 @@ struct StatefulProxy::Impl : std::enable_shared_from_this<Impl> {
     s.client_key = ckey;
     s.forwarded = fwd->bytes;
     s.target = fwd->target;
-    ClientEntry c{ClientTransaction(fwd->bytes, fwd->target.protocol != Protocol::udp, now, config.timers), fwd->target, key,
+    ClientEntry c{ClientTransaction(fwd->bytes, branch, fwd->target.protocol != Protocol::udp, now, config.timers), fwd->target, key,
                   {}, {}, false, fwd->upgraded};
     bool more = serial && s.next_target < s.targets.size();
     Duration ring = config.branch_timeout;
@@ -584,8 +582,9 @@ struct StatefulProxy::Impl : std::enable_shared_from_this<Impl> {
         .add("CSeq", std::to_string(fwd.cseq().number) + " CANCEL");
     for (const auto* r : fwd.find_all(HeaderId::route)) b.add("Route", r->value);
     auto now = Clock::now();
-    std::string ckey = client_key(fwd.top_via().branch(), "CANCEL");
-    ClientEntry c{ClientTransaction(b.str(), target.protocol != Protocol::udp, now, config.timers), target, {}, {}, {}, true,
+    std::string branch(fwd.top_via().branch());
+    std::string ckey = client_key(branch, "CANCEL");
+    ClientEntry c{ClientTransaction(b.str(), branch, target.protocol != Protocol::udp, now, config.timers), target, {}, {}, {}, true,
                   false};
     auto first = c.tx.start(now);
     clients.emplace(ckey, std::move(c));

@@ -66,17 +66,29 @@ std::string client_key(const Message& response) {
 // ---------------------------------------------------------------------------------------------
 // Client transactions
 
-ClientTransaction::ClientTransaction(std::string request, bool reliable, TimePoint, TimerConfig timers)
+ClientTransaction::ClientTransaction(std::string request, bool reliable, TimePoint now, TimerConfig timers)
+    : ClientTransaction(std::move(request), std::string(), reliable, now, timers) {
+  branch_ = std::string(parsed().top_via().branch());  // parsed() throws for a malformed request
+}
+
+ClientTransaction::ClientTransaction(std::string request, std::string branch, bool reliable, TimePoint,
+                                     TimerConfig timers)
     : request_(std::move(request)),
-      parsed_(Message::parse(request_, {.check = false})),  // built by this process
       reliable_(reliable),
-      invite_(parsed_.method() == "INVITE"),
       t_(timers),
-      state_(invite_ ? TxState::calling : TxState::trying),
+      branch_(std::move(branch)),
+      method_(request_.substr(0, request_.find(' '))),
       retransmit_interval_(timers.t1) {
-  if (!parsed_.ok()) throw SyntaxError("client transaction for a malformed request: " + parsed_.error());
-  branch_ = std::string(parsed_.top_via().branch());
-  method_ = std::string(parsed_.method());
+  invite_ = method_ == "INVITE";
+  state_ = invite_ ? TxState::calling : TxState::trying;
+}
+
+const Message& ClientTransaction::parsed() const {
+  if (!parsed_) {
+    parsed_ = Message::parse(request_, {.check = false});  // built by this process
+    if (!parsed_->ok()) throw SyntaxError("client transaction for a malformed request: " + parsed_->error());
+  }
+  return *parsed_;
 }
 
 TxActions ClientTransaction::settle(TxActions a) const {
@@ -96,14 +108,15 @@ TxActions ClientTransaction::start(TimePoint now) {
 std::string ClientTransaction::make_ack(const Message& response) const {
   // §17.1.1.3: same Request-URI, Call-ID, From, CSeq number; To from the response; the top Via
   // of the request only; the request's Route fields.
-  auto b = MessageBuilder::request("ACK", parsed_.request_uri());
-  b.add("Via", parsed_.find(HeaderId::via) ? std::string(parsed_.top_via().text) : std::string());
-  for (const auto* r : parsed_.find_all(HeaderId::route)) b.add("Route", r->value);
+  const Message& request = parsed();
+  auto b = MessageBuilder::request("ACK", request.request_uri());
+  b.add("Via", request.find(HeaderId::via) ? std::string(request.top_via().text) : std::string());
+  for (const auto* r : request.find_all(HeaderId::route)) b.add("Route", r->value);
   b.add("Max-Forwards", "70");
-  b.add("From", parsed_.value(HeaderId::from));
+  b.add("From", request.value(HeaderId::from));
   b.add("To", response.value(HeaderId::to));
-  b.add("Call-ID", parsed_.call_id());
-  b.add("CSeq", std::to_string(parsed_.cseq().number) + " ACK");
+  b.add("Call-ID", request.call_id());
+  b.add("CSeq", std::to_string(request.cseq().number) + " ACK");
   return b.str();
 }
 

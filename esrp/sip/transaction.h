@@ -45,6 +45,9 @@ class ClientTransaction {
  public:
   // `request` is the serialised request as it goes on the wire (the top Via carries our branch).
   ClientTransaction(std::string request, bool reliable, TimePoint now, TimerConfig timers = {});
+  // The same, for a caller that has the top Via's branch at hand (the proxy, which just made it):
+  // the request is then parsed only if an ACK must be built (a non-2xx answer to an INVITE).
+  ClientTransaction(std::string request, std::string branch, bool reliable, TimePoint now, TimerConfig timers = {});
   TxActions start(TimePoint now);
   TxActions on_response(Message response, TimePoint now);
   TxActions on_timer(TimePoint now);
@@ -58,9 +61,10 @@ class ClientTransaction {
  private:
   TxActions settle(TxActions a) const;
   std::string make_ack(const Message& response) const;
+  const Message& parsed() const;
 
   std::string request_;
-  Message parsed_;
+  mutable std::optional<Message> parsed_;
   bool reliable_, invite_;
   TimerConfig t_;
   TxState state_;

@@ -102,6 +102,48 @@ BOOST_AUTO_TEST_CASE(pop_one_value_of_a_comma_list) {
   BOOST_TEST(popped.top_via().host == "b.example.com");
 }
 
+// A stamped top Via (received, rport) put in place: every view of the message must come out as
+// a fresh parse of the same bytes gives it, whether the via-parm grows or shrinks, and also when
+// it is the first of several in one Via field.
+BOOST_AUTO_TEST_CASE(replace_top_via_moves_every_view) {
+  const std::string via_line = "Via: SIP/2.0/UDP a.example.com:5060;branch=z9hG4bKa1;rport, SIP/2.0/TCP b.example.com;branch=z9hG4bKb2\n";
+  std::string text = crlf("INVITE sip:psap@example.net SIP/2.0\n" + via_line +
+                          "v: SIP/2.0/UDP c.example.com;branch=z9hG4bKc3\n"
+                          "f: <sip:caller@example.com>;tag=1\nTo: <sip:psap@example.net>\ni: call-1@example.com\n"
+                          "CSeq: 7 INVITE\nMax-Forwards: 70\nContent-Type: text/plain\nContent-Length: 5\n\nhello");
+  for (std::string stamped : {std::string("SIP/2.0/UDP a.example.com:5060;branch=z9hG4bKa1;rport=40001;received=192.0.2.7"),
+                              std::string("SIP/2.0/UDP a;branch=z9hG4bKa1")}) {
+    Message m = Message::parse(text + "junk");  // bytes after the message stay counted apart
+    BOOST_TEST_REQUIRE(m.ok(), m.error());
+    std::size_t consumed_before = m.consumed();
+    m.replace_top_via(stamped);
+    std::string expected = text;
+    std::string old_parm = "SIP/2.0/UDP a.example.com:5060;branch=z9hG4bKa1;rport";
+    expected.replace(expected.find(old_parm), old_parm.size(), stamped);
+    Message fresh = Message::parse(expected + "junk");
+    BOOST_TEST_REQUIRE(fresh.ok(), fresh.error());
+    BOOST_TEST(m.bytes() == fresh.bytes());
+    BOOST_TEST(m.consumed() == fresh.consumed());
+    BOOST_TEST(m.consumed() - consumed_before == stamped.size() - old_parm.size());
+    BOOST_TEST(m.method() == "INVITE");
+    BOOST_TEST(m.request_uri() == "sip:psap@example.net");
+    BOOST_TEST(m.version() == "SIP/2.0");
+    BOOST_TEST(m.body() == "hello");
+    BOOST_TEST_REQUIRE(m.headers().size() == fresh.headers().size());
+    for (std::size_t i = 0; i < m.headers().size(); ++i) {
+      BOOST_TEST(m.headers()[i].name == fresh.headers()[i].name);
+      BOOST_TEST(m.headers()[i].value == fresh.headers()[i].value);
+    }
+    BOOST_TEST(m.top_via().text == stamped);
+    auto vias = m.vias();
+    BOOST_TEST_REQUIRE(vias.size() == 3u);
+    BOOST_TEST(vias[1].host == "b.example.com");
+    BOOST_TEST(vias[2].host == "c.example.com");
+    BOOST_TEST(m.call_id() == "call-1@example.com");
+    BOOST_TEST(m.from().tag() == "1");
+  }
+}
+
 BOOST_AUTO_TEST_CASE(response_to_a_request) {
   Message req = Message::parse(ng911::test::emergency_invite());
   Message res = Message::parse(MessageBuilder::response_to(req, 486, "Busy Here", "esrp42").str());
