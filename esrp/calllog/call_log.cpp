@@ -117,28 +117,6 @@ std::vector<std::uint64_t> list_segments(const fs::path& dir) {
 
 // YYYY-MM-DDTHH:MM:SS.uuuuuuZ, digits written directly: one per event on the event loop, where
 // snprintf cost more than the rest of the record.
-std::string iso_utc(std::chrono::system_clock::time_point t) {
-  auto us = std::chrono::floor<std::chrono::microseconds>(t);
-  auto s = std::chrono::floor<std::chrono::seconds>(us);
-  std::time_t tt = std::chrono::system_clock::to_time_t(s);
-  std::tm tm{};
-  gmtime_r(&tt, &tm);
-  char text[] = "0000-00-00T00:00:00.000000Z";
-  auto put = [&text](std::size_t at, std::size_t width, long long v) {
-    for (std::size_t i = 0; i < width; ++i, v /= 10) text[at + width - 1 - i] = static_cast<char>('0' + v % 10);
-  };
-  long long year = tm.tm_year + 1900LL;
-  if (year < 0 || year > 9999) year = 0;  // not a time this log meets; kept well-formed
-  put(0, 4, year);
-  put(5, 2, tm.tm_mon + 1);
-  put(8, 2, tm.tm_mday);
-  put(11, 2, tm.tm_hour);
-  put(14, 2, tm.tm_min);
-  put(17, 2, tm.tm_sec);
-  put(20, 6, static_cast<long long>((us - s).count()));
-  return std::string(text, sizeof text - 1);
-}
-
 // PostgreSQL's text and jsonb cannot hold U+0000, which a SIP header or a detail could carry.
 void scrub(std::string& s, std::size_t max_bytes) {
   if (s.size() > max_bytes) s.resize(max_bytes);  // a cut UTF-8 sequence is replaced when dumped
@@ -355,7 +333,7 @@ std::string CallLog::Impl::encode(CallEvent& event) {
   scrub_json(detail);
   json record = {{"event_uid", std::move(uid)},
                  {"esrp_id", config.esrp_id},
-                 {"at", iso_utc(event.at)},
+                 {"at", lost::iso_utc(event.at, 6)},
                  {"sip_call_id", event.sip_call_id},
                  {"emergency_call_id", event.emergency_call_id},
                  {"incident_id", event.incident_id},
@@ -392,7 +370,7 @@ std::optional<std::string> CallLog::Impl::encode_verbatim(const CallEvent& event
   };
   add("event_uid", uid);
   add("esrp_id", config.esrp_id);
-  add("at", iso_utc(event.at));
+  add("at", lost::iso_utc(event.at, 6));
   add("sip_call_id", event.sip_call_id);
   add("emergency_call_id", event.emergency_call_id);
   add("incident_id", event.incident_id);
@@ -724,7 +702,7 @@ bool CallLog::Impl::send_one_by_one(Batch& batch) {
 
 void CallLog::Impl::refuse(const std::string& line, const std::string& why) {
   ++rejected;
-  json entry = {{"rejected_at", iso_utc(std::chrono::system_clock::now())}, {"reason", why}, {"record", line}};
+  json entry = {{"rejected_at", lost::iso_utc(std::chrono::system_clock::now(), 6)}, {"reason", why}, {"record", line}};
   Fd fd(::open((config.spool_dir / "rejected.log").c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640));
   bool kept = fd && write_all(fd.get(), dump(entry) + "\n");
   note({{"state", "record refused"}, {"reason", why}, {"kept_in", kept ? "rejected.log" : "nowhere"}, {"record", line}});

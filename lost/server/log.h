@@ -1,6 +1,7 @@
 #pragma once
 // Structured logs: one JSON object per line on stderr, buffered so that logging every query
 // costs a memcpy, not a system call. A background thread flushes at least every 200 ms.
+#include <chrono>
 #include <condition_variable>
 #include <initializer_list>
 #include <mutex>
@@ -28,6 +29,10 @@ struct LogField {
 
 // Appends `s` escaped for a JSON string (without the quotes).
 void append_json_escaped(std::string& out, std::string_view s);
+
+// RFC 3339 UTC with `fraction_digits` (0-6) digits of the second: 2026-11-26T09:41:21.123Z.
+// By hand rather than strftime + snprintf: every log line and call-log event takes one.
+std::string iso_utc(std::chrono::system_clock::time_point t, int fraction_digits);
 
 class Logger {
  public:

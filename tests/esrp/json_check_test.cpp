@@ -110,4 +110,34 @@ BOOST_AUTO_TEST_CASE(escaped_strings_round_trip) {
   }
 }
 
+// The escaper reads eight bytes at a time: each character that needs an escape, at every
+// position of strings of every length around the word size, must still be found.
+BOOST_AUTO_TEST_CASE(escaping_finds_every_special_character_at_every_position) {
+  const std::vector<std::string> specials = {"\"", "\\", "\n", "\r", "\t", "\x01", "\x1f"};
+  int checked = 0;
+  for (std::size_t length = 1; length <= 26; ++length)
+    for (std::size_t at = 0; at < length; ++at)
+      for (const auto& special : specials) {
+        std::string s(length, 'a');
+        for (std::size_t i = 0; i < length; ++i) s[i] = static_cast<char>(i % 2 ? '~' : ' ');  // 0x7e and 0x20
+        if (at >= 2) s.replace(0, 2, "\xc3\xa9");  // UTF-8 bytes pass unescaped
+        s.replace(at, 1, special);
+        std::string text = "{\"v\":\"";
+        ng911::lost::append_json_escaped(text, s);
+        text += "\"}";
+        BOOST_TEST_REQUIRE(is_clean_json_object(text), text);
+        BOOST_TEST_REQUIRE(nlohmann::json::parse(text)["v"].get<std::string>() == s, text);
+        ++checked;
+      }
+  BOOST_TEST(checked == 351 * 7);
+}
+
+BOOST_AUTO_TEST_CASE(iso_utc_times) {
+  using namespace std::chrono;
+  auto t = sys_days{year{2026} / 11 / 26} + hours{9} + minutes{41} + seconds{21} + microseconds{123456};
+  BOOST_TEST(ng911::lost::iso_utc(t, 6) == "2026-11-26T09:41:21.123456Z");
+  BOOST_TEST(ng911::lost::iso_utc(t, 3) == "2026-11-26T09:41:21.123Z");
+  BOOST_TEST(ng911::lost::iso_utc(t, 0) == "2026-11-26T09:41:21Z");
+}
+
 BOOST_AUTO_TEST_SUITE_END()
