@@ -382,7 +382,7 @@ struct StatefulProxy::Impl : std::enable_shared_from_this<Impl> {
 
   void on_request(Message m, const Endpoint& from) {
     ++counters.requests;
-    std::string key;
+    std::string key, invite_key;
     if (m.ok()) {
       // The transaction's key comes from the request as received, before its Via is stamped
       // (§17.2.3 matches the top Via as the client sent it), so a retransmission (or the ACK
@@ -394,6 +394,7 @@ struct StatefulProxy::Impl : std::enable_shared_from_this<Impl> {
         server_actions(key, it->second.tx.on_request(std::move(m), Clock::now()));
         return;
       }
+      if (m.method() == "CANCEL") invite_key = server_key(m, "INVITE");
       try {
         m = stamp_top_via(std::move(m), from);
       } catch (const SyntaxError&) {
@@ -423,7 +424,7 @@ struct StatefulProxy::Impl : std::enable_shared_from_this<Impl> {
       reply(m, from, rejection->status, rejection->reason, rejection->unsupported);
       return;
     }
-    if (m.method() == "CANCEL") return on_cancel(std::move(m), from);
+    if (m.method() == "CANCEL") return on_cancel(std::move(m), from, invite_key);
     m = strict_router_fix_up(std::move(m), *this);
     std::string hash = loop_hash(m);
     if (is_loop(m, hash)) {
@@ -606,18 +607,9 @@ struct StatefulProxy::Impl : std::enable_shared_from_this<Impl> {
     try_next_target(skey);
   }
 
-  void on_cancel(Message cancel, const Endpoint& from) {
-    // The INVITE it cancels has the same branch (§9.2); CANCEL itself is answered at once.
-    Message as_invite = Message::parse(std::string(cancel.bytes()), {.check = false});
-    std::string invite_key;
-    try {
-      Via via = cancel.top_via();
-      invite_key = via.rfc3261_branch()
-                       ? std::string(via.branch()) + "|" + std::string(via.host) + ":" +
-                             std::to_string(via.port.value_or(5060)) + "|INVITE"
-                       : "";
-    } catch (const SyntaxError&) {
-    }
+  // `invite_key`: the key of the INVITE it cancels, taken from the CANCEL as received (§9.2);
+  // CANCEL itself is answered at once.
+  void on_cancel(Message cancel, const Endpoint& from, const std::string& invite_key) {
     auto it = servers.find(invite_key);
     if (it == servers.end()) {
       reply(cancel, from, 481, "Call/Transaction Does Not Exist");

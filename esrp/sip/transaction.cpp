@@ -44,8 +44,11 @@ std::string new_branch() {
 }
 
 std::string server_key(const Message& request) {
-  Via via = request.top_via();
-  std::string_view method = request.method() == "ACK" ? std::string_view("INVITE") : request.method();
+  return server_key(request, request.method() == "ACK" ? std::string_view("INVITE") : request.method());
+}
+
+std::string server_key(const Message& request, std::string_view method) {
+  const Via& via = request.top_via();
   if (via.rfc3261_branch())
     return std::string(via.branch()) + "|" + sent_by(via) + "|" + std::string(method);
   // RFC 2543 peers: the request's identity (the To tag is left out so that the ACK, which

@@ -106,6 +106,9 @@ class ServerTransaction {
 // Server: branch + sent-by + method (ACK and CANCEL match their INVITE by branch; CANCEL has a
 // transaction of its own, so its method stays CANCEL).
 std::string server_key(const Message& request);
+// The key `request` would have as a request of `method`: a CANCEL finds the INVITE it cancels
+// with server_key(cancel, "INVITE") (§9.2: same Request-URI, From, Call-ID, CSeq number, Via).
+std::string server_key(const Message& request, std::string_view method);
 // Client: branch of the top Via + CSeq method.
 std::string client_key(const Message& response);
 std::string client_key(std::string_view branch, std::string_view method);

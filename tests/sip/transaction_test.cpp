@@ -202,6 +202,11 @@ BOOST_AUTO_TEST_CASE(matching_keys) {
   BOOST_TEST(server_key(invite).starts_with("z9hG4bKabc|192.0.2.1:5060|INVITE"));
   Message old = Message::parse(request("INVITE", "1234"));
   BOOST_TEST(server_key(old).starts_with("2543|sip:psap@example.net|f1|tx-test-1|7|"));
+  // A CANCEL finds the INVITE it cancels, RFC 3261 and RFC 2543 branches alike.
+  BOOST_TEST(server_key(cancel, "INVITE") == server_key(invite));
+  Message old_cancel = Message::parse(request("CANCEL", "1234"));
+  BOOST_TEST(server_key(old_cancel, "INVITE") == server_key(old));
+  BOOST_TEST(server_key(Message::parse(request("CANCEL", "z9hG4bKother")), "INVITE") != server_key(invite));
   Message resp = response_to(request("INVITE", "z9hG4bKabc"), 180, "Ringing");
   BOOST_TEST(client_key(resp) == client_key("z9hG4bKabc", "INVITE"));
   BOOST_TEST(new_branch().starts_with("z9hG4bK"));
