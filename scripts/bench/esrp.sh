@@ -67,6 +67,7 @@
 # Exit status: 0 done (whatever the rates); 1 a step could not run; 2 bad usage.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
+source "$(dirname "${BASH_SOURCE[0]}")/cpu.sh"  # own_ticks, machine_pct, drop_scratch, ...
 here="$NG911_ROOT/scripts/bench/esrp"
 
 rates="500 750 1000 1250 1500 2000 2500 2800 3200 4000" calls=20000 step_seconds=8 points="" psaps=2
@@ -155,13 +156,7 @@ cleanup() {
   [ -z "$kam_pid" ] || stop_pid "$kam_pid" "-$kam_pid"; kam_pid=""
   for p in "${uas_pids[@]}"; do stop_pid "$p"; done
   stop_pid "$lost_pid"; lost_pid=""
-  if [ "$db_created" = 1 ]; then
-    log "bench: dropping the scratch database $db"
-    psql_admin -c "DROP DATABASE IF EXISTS \"$db\" WITH (FORCE)" >/dev/null
-  fi
-  if [ -n "$tmp" ] && [ -d "$tmp" ]; then
-    if [ "$keep_tmp" = 1 ]; then log "bench: kept $tmp"; else rm -rf "$tmp"; fi
-  fi
+  drop_scratch
   exit "$rc"
 }
 trap cleanup EXIT
@@ -170,14 +165,7 @@ trap 'exit 143' TERM
 tmp="$(mktemp -d "${TMPDIR:-/tmp}/ng911-bench-esrp.XXXXXX")"
 chmod 755 "$tmp"
 
-# --- CPU accounting from /proc ---------------------------------------------------------------
-clk_tck="$(getconf CLK_TCK)"
-cores="$(nproc)"
-proc_fields() { local s; s="$(cat "/proc/$1/stat" 2>/dev/null)" || { echo ""; return; }; echo "${s##*) }"; }
-# utime+stime of a process (ticks); after "pid (comm) ", utime is the 12th field, stime the 13th.
-own_ticks() { proc_fields "$1" | awk '{ print ($12 + $13) + 0 }'; }
-# cutime+cstime: CPU of the children it has waited for (this shell: the SIPp caller).
-child_ticks() { proc_fields "$1" | awk '{ print ($14 + $15) + 0 }'; }
+# --- CPU accounting from /proc (scripts/bench/cpu.sh) -------------------------------------------
 # utime+stime of every process in a process group (Kamailio's main process and its workers).
 group_ticks() { local t=0 p; for p in $(pgrep -g "$1"); do t=$((t + $(own_ticks "$p"))); done; echo "$t"; }
 # "pid ticks" of the PostgreSQL backends connected to the scratch database (ng911-lost's, and
@@ -193,12 +181,6 @@ db_delta() {  # BEFORE AFTER (db_backends outputs)
 }
 esrp_ticks() { if [ -n "$kam_pid" ]; then group_ticks "$kam_pid"; else own_ticks "$esrp_pid"; fi; }
 uas_ticks() { local t=0 p; for p in "${uas_pids[@]}"; do t=$((t + $(own_ticks "$p"))); done; echo "$t"; }
-machine_ticks() { awk '/^cpu / { t = 0; for (i = 2; i <= 9; i++) t += $i; print t - $5 - $6, t; exit }' /proc/stat; }
-now_s() { date +%s.%N; }
-pct() { awk -v t="$1" -v hz="$clk_tck" -v s="$2" 'BEGIN { printf "%.0f", (s > 0 ? t / hz / s * 100 : 0) }'; }
-machine_pct() {  # busy0 total0 busy1 total1 -> percent of one core
-  awk -v b0="$1" -v t0="$2" -v b1="$3" -v t1="$4" -v c="$cores" 'BEGIN { printf "%.0f", (t1 > t0 ? (b1 - b0) / (t1 - t0) * 100 * c : 0) }'
-}
 # A loopback port free for both UDP and TCP right now (SIP listens on both).
 free_port() {
   python3 - <<'PY'

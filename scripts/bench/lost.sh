@@ -46,6 +46,7 @@
 # Exit status: 0 done; 1 a failed or erroneous request, or a step failed; 2 bad usage.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
+source "$(dirname "${BASH_SOURCE[0]}")/cpu.sh"  # own_ticks, machine_pct, drop_scratch, ...
 bench="$NG911_ROOT/scripts/bench"
 
 points=10000 duration=15 warmup=3 wrk_threads=2 connections=32 server_threads="" pg_clients=2 seed=42
@@ -109,13 +110,7 @@ cleanup() {
   set +e
   stop_server
   if [ -n "$pgbench_pid" ] && alive "$pgbench_pid"; then kill -TERM "$pgbench_pid"; wait "$pgbench_pid"; fi
-  if [ "$db_created" = 1 ]; then
-    log "bench: dropping the scratch database $db"
-    psql_admin -c "DROP DATABASE IF EXISTS \"$db\" WITH (FORCE)" >/dev/null
-  fi
-  if [ -n "$tmp" ] && [ -d "$tmp" ]; then
-    if [ "$keep_tmp" = 1 ]; then log "bench: kept $tmp"; else rm -rf "$tmp"; fi
-  fi
+  drop_scratch
   exit "$rc"
 }
 trap cleanup EXIT
@@ -123,22 +118,8 @@ trap 'exit 130' INT
 trap 'exit 143' TERM
 tmp="$(mktemp -d "${TMPDIR:-/tmp}/ng911-bench-lost.XXXXXX")"
 
-# --- CPU accounting from /proc ---------------------------------------------------------------
-clk_tck="$(getconf CLK_TCK)"
-cores="$(nproc)"
-proc_fields() { local s; s="$(cat "/proc/$1/stat" 2>/dev/null)" || { echo ""; return; }; echo "${s##*) }"; }
-# utime+stime of a process (ticks); after "pid (comm) ", utime is the 12th field, stime the 13th.
-own_ticks() { proc_fields "$1" | awk '{ print ($12 + $13) + 0 }'; }
-# cutime+cstime: CPU of the children it has waited for (this shell: wrk, pgbench; the postmaster: backends).
-child_ticks() { proc_fields "$1" | awk '{ print ($14 + $15) + 0 }'; }
-# busy and total ticks of the whole machine
-machine_ticks() { awk '/^cpu / { t = 0; for (i = 2; i <= 9; i++) t += $i; print t - $5 - $6, t; exit }' /proc/stat; }
-now_s() { date +%s.%N; }
+# --- CPU accounting from /proc (scripts/bench/cpu.sh) -------------------------------------------
 per_op_us() { awk -v t="$1" -v hz="$clk_tck" -v n="$2" 'BEGIN { printf "%.1f", (n > 0 ? t / hz * 1e6 / n : 0) }'; }
-pct() { awk -v t="$1" -v hz="$clk_tck" -v s="$2" 'BEGIN { printf "%.0f", (s > 0 ? t / hz / s * 100 : 0) }'; }
-machine_pct() {  # busy0 total0 busy1 total1 -> percent of one core
-  awk -v b0="$1" -v t0="$2" -v b1="$3" -v t1="$4" -v c="$cores" 'BEGIN { printf "%.0f", (t1 > t0 ? (b1 - b0) / (t1 - t0) * 100 * c : 0) }'
-}
 field() { sed -n "s/.*[[:space:]]$1=\([^[:space:]]*\).*/\1/p" <<<" $2" | head -1; }
 
 # --- 1. binaries, database, data -------------------------------------------------------------
