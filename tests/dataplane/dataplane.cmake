@@ -19,3 +19,9 @@ ng911_add_suites(dataplane_xdp_tests SUITES dataplane_xdp)
 add_test(NAME dataplane_e2e
   COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/dataplane/e2e_test.sh $<TARGET_FILE:ng911-dataplane> ${NG911_BPF_DIR}/xdp_pass.bpf.o)
 set_tests_properties(dataplane_e2e PROPERTIES TIMEOUT 180)
+
+# Root: Call-ID steering of an SO_REUSEPORT group (kernel/ng911_steer.bpf.c) on real loopback
+# sockets, against the twin's Call-ID hash.
+ng911_boost_test(dataplane_steer_tests dataplane/steer_test.cpp)
+target_link_libraries(dataplane_steer_tests PRIVATE ng911_dataplane_core)
+ng911_add_suites(dataplane_steer_tests SUITES dataplane_steer)
