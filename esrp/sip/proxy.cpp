@@ -779,6 +779,7 @@ StatefulProxy::StatefulProxy(asio::io_context& io, ProxyConfig config)
 StatefulProxy::~StatefulProxy() { impl_->ticker.cancel(); }
 std::uint16_t StatefulProxy::port() const { return impl_->transport->port(); }
 std::uint16_t StatefulProxy::tls_port() const { return impl_->transport->tls_port(); }
+int StatefulProxy::udp_socket_fd() const { return impl_->transport->udp_socket_fd(); }
 const ProxyCounters& StatefulProxy::counters() const { return impl_->counters; }
 std::size_t StatefulProxy::pending() const { return impl_->pending_count; }
 std::size_t StatefulProxy::transactions() const { return impl_->servers.size() + impl_->clients.size(); }

@@ -99,6 +99,9 @@ class StatefulProxy {
   ~StatefulProxy();
   std::uint16_t port() const;
   std::uint16_t tls_port() const;  // 0 without TLS
+  // Its transport's listening UDP socket: with shared_port, one of the group that a Call-ID
+  // selector (dataplane/steer.h) steers.
+  int udp_socket_fd() const;
   const ProxyCounters& counters() const;
   std::size_t pending() const;  // requests awaiting their final answer
   std::size_t transactions() const;

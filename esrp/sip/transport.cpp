@@ -352,5 +352,6 @@ void Transport::send(const Endpoint& to, std::string bytes) { impl_->send(to, st
 std::uint16_t Transport::port() const { return impl_->bound_port; }
 std::uint16_t Transport::tls_port() const { return impl_->bound_tls_port; }
 asio::ip::address Transport::address() const { return impl_->bound_address; }
+int Transport::udp_socket_fd() const { return impl_->udp_socket.native_handle(); }
 
 }  // namespace ng911::sip

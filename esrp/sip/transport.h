@@ -70,6 +70,8 @@ class Transport {
   std::uint16_t port() const;
   std::uint16_t tls_port() const;  // 0 without TLS
   boost::asio::ip::address address() const;
+  // The listening UDP socket (for a reuseport group's selector: dataplane/steer.h); owned here.
+  int udp_socket_fd() const;
 
  private:
   struct Impl;

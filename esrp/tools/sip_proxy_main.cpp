@@ -8,6 +8,8 @@
 #include <boost/asio/signal_set.hpp>
 #include <boost/program_options.hpp>
 
+#include "dataplane/steer.h"
+
 #include "sip/proxy.h"
 
 namespace po = boost::program_options;
@@ -28,6 +30,9 @@ int main(int argc, char** argv) {
         "tls-key", po::value<std::string>(), "private key of --tls-cert")(
         "tls-ca", po::value<std::string>(), "CAs for peers' certificates (default: the system's store)")(
         "threads", po::value<int>()->default_value(1), "event loops, each with its own transactions, sharing the port")(
+        "steer-call-id", po::value<bool>()->default_value(true),
+        "with --threads > 1: put every UDP datagram of a call on one loop by its Call-ID (an SO_REUSEPORT "
+        "BPF selector; needs CAP_BPF, else the kernel's 4-tuple hash stays)")(
         "t1-ms", po::value<long>()->default_value(500),
         "RFC 3261 T1 (RTT estimate); lower only on networks known to be fast (tests)");
     po::variables_map vm;
@@ -61,6 +66,19 @@ int main(int argc, char** argv) {
     }
     auto& io = *loops.front();
     auto& proxy = *proxies.front();
+    std::string steering = "kernel";
+    std::unique_ptr<ng911::dataplane::CallIdSteering> steer;
+    if (threads > 1 && vm["steer-call-id"].as<bool>()) {
+      std::vector<int> fds;
+      for (const auto& p : proxies) fds.push_back(p->udp_socket_fd());
+      try {
+        steer = std::make_unique<ng911::dataplane::CallIdSteering>(fds);
+        steering = "call-id";
+      } catch (const std::exception& e) {
+        std::cerr << "{\"event\":\"steering_unavailable\",\"why\":\"" << e.what()
+                  << "\",\"fallback\":\"the kernel's 4-tuple hash\"}" << std::endl;
+      }
+    }
     boost::asio::signal_set signals(io, SIGINT, SIGTERM);
     signals.async_wait([&](boost::system::error_code, int) {
       for (auto& l : loops) l->stop();
@@ -68,12 +86,15 @@ int main(int argc, char** argv) {
     std::vector<std::thread> workers;
     for (int i = 1; i < threads; ++i) workers.emplace_back([&, i] { loops[i]->run(); });
     std::cerr << "{\"event\":\"listening\",\"address\":\"" << config.address << "\",\"port\":" << proxy.port()
-              << ",\"tls_port\":" << proxy.tls_port() << ",\"threads\":" << threads << "}"
+              << ",\"tls_port\":" << proxy.tls_port() << ",\"threads\":" << threads << ",\"steering\":\"" << steering
+              << "\"}"
               << std::endl;
     io.run();
     for (auto& w : workers) w.join();
     ProxyCounters c;
+    std::string per_loop;  // requests each loop handled: how the port's datagrams were spread
     for (const auto& p : proxies) {
+      per_loop += (per_loop.empty() ? "" : ",") + std::to_string(p->counters().requests);
       const auto& k = p->counters();
       c.requests += k.requests, c.responses += k.responses, c.forwarded += k.forwarded, c.rejected += k.rejected;
       c.retransmissions_absorbed += k.retransmissions_absorbed, c.timeouts += k.timeouts;
@@ -85,7 +106,8 @@ int main(int argc, char** argv) {
               << ",\"retransmissions_absorbed\":" << c.retransmissions_absorbed << ",\"timeouts\":" << c.timeouts
               << ",\"transport_failures\":" << c.transport_failures << ",\"malformed\":" << c.malformed
               << ",\"retargets\":" << c.retargets << ",\"branch_timeouts\":" << c.branch_timeouts
-              << ",\"large_over_tcp\":" << c.large_over_tcp << ",\"udp_fallbacks\":" << c.udp_fallbacks << "}"
+              << ",\"large_over_tcp\":" << c.large_over_tcp << ",\"udp_fallbacks\":" << c.udp_fallbacks
+              << ",\"requests_per_loop\":[" << per_loop << "]}"
               << std::endl;
     return 0;
   } catch (const std::exception& e) {

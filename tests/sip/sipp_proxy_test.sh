@@ -63,6 +63,16 @@ flow basic-udp udp 20 "-sn uac" "-sn uas"
 flow basic-tcp tcp 20 "-sn uac" "-sn uas"
 # Two event loops sharing the port: each keeps its transactions, responses come back to it.
 flow two-loops-udp udp 40 "-sn uac" "-sn uas" --threads 2
+# SIPp sends every call from one port, which the kernel's 4-tuple hash would put on one loop;
+# steered by Call-ID (kernel/ng911_steer.bpf.c) the calls spread over both.
+if [ "$(id -u)" = 0 ]; then
+  grep -q '"steering":"call-id"' "$proxy_log" && pass "two-loops-udp: UDP steered by Call-ID" \
+    || fail "two-loops-udp: no Call-ID steering: $(grep -E 'steering' "$proxy_log" | head -2)"
+  loops="$(sed -n 's/.*"requests_per_loop":\[\([0-9]*\),\([0-9]*\)\].*/\1 \2/p' <<<"$flow_stats")"
+  read -r loop0 loop1 <<<"$loops"
+  [ "${loop0:-0}" -gt 0 ] && [ "${loop1:-0}" -gt 0 ] && pass "two-loops-udp: both loops had calls ($loops requests)" \
+    || fail "two-loops-udp: requests per loop '$loops'"
+fi
 flow two-loops-tcp tcp 40 "-sn uac" "-sn uas" --threads 2
 flow busy-udp udp 5 "-sf $scen/uac-busy.xml" "-sf $scen/uas-busy.xml"
 flow busy-tcp tcp 5 "-sf $scen/uac-busy.xml" "-sf $scen/uas-busy.xml"
