@@ -4,7 +4,9 @@
 #   scripts/bench/sip.sh [SECONDS per figure, default 3]
 # Then calls and transactions per second through ng911-sip-proxy between a SIPp caller and a
 # SIPp callee on loopback (NG911_BENCH_SIP_CALLS, default 20000; NG911_BENCH_SIP_RATE, default
-# 6000 offered calls/s; SIPp socket buffers 4 MiB so that SIPp itself does not drop).
+# 6000 offered calls/s; SIPp socket buffers 4 MiB so that SIPp itself does not drop;
+# NG911_BENCH_SIP_PROXY_THREADS event loops, default 1; NG911_BENCH_SIP_PROXY_ARGS more options,
+# e.g. "--steer-call-id false").
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
 seconds="${1:-3}"
@@ -28,7 +30,8 @@ port() { python3 -c 'import socket; s=socket.socket(socket.AF_INET,socket.SOCK_D
 uas_port="$(port)"; uac_port="$(port)"
 sipp -sn uas -i 127.0.0.1 -p "$uas_port" -buff_size 4194304 -nostdin -bg >/dev/null 2>&1 || true
 pids+=($(pgrep -f "sipp -sn uas -i 127.0.0.1 -p $uas_port" | head -1))
-"$proxy" --listen 127.0.0.1:0 --next-hop "udp:127.0.0.1:$uas_port" --threads "${NG911_BENCH_SIP_PROXY_THREADS:-1}" 2>"$tmp/proxy.log" &
+"$proxy" --listen 127.0.0.1:0 --next-hop "udp:127.0.0.1:$uas_port" --threads "${NG911_BENCH_SIP_PROXY_THREADS:-1}" \
+  ${NG911_BENCH_SIP_PROXY_ARGS:-} 2>"$tmp/proxy.log" &
 pids+=($!)
 for _ in $(seq 100); do grep -q listening "$tmp/proxy.log" && break; sleep 0.05; done
 proxy_port="$(sed -n 's/.*"port":\([0-9]*\).*/\1/p' "$tmp/proxy.log")"
