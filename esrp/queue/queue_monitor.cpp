@@ -2,7 +2,9 @@
 
 #include <algorithm>
 #include <map>
+#include <mutex>
 #include <stdexcept>
+#include <unordered_map>
 
 #include <boost/asio/error.hpp>
 #include <boost/asio/post.hpp>
@@ -137,6 +139,16 @@ struct QueueMonitor::Impl : std::enable_shared_from_this<Impl> {
   std::map<std::string, ClientEntry> clients;
   sip::ServerTable servers;
   std::vector<QueueInfo> changed;  // handed to on_change once the event is handled
+  // Each queue's status by key, for status(): the routers of other event loops ask from their
+  // own threads while this loop changes `queues`.
+  mutable std::mutex board_mutex;
+  std::unordered_map<std::string, std::optional<QueueStatus>> board;
+
+  void publish_all() {
+    std::lock_guard lock(board_mutex);
+    board.clear();
+    for (const auto& q : queues) board[q.key] = q.info.status;
+  }
 
   Impl(asio::io_context& ctx, QueueMonitorConfig c, QueueMonitor::OnChange f)
       : io(ctx), config(std::move(c)), on_change(std::move(f)), timer(ctx.get_executor()) {}
@@ -160,6 +172,7 @@ struct QueueMonitor::Impl : std::enable_shared_from_this<Impl> {
 
   void start() {
     queues = make_queues(config.queues);  // refused before any socket is opened
+    publish_all();
     std::weak_ptr<Impl> weak = shared_from_this();
     auto receive = [weak](std::string bytes, const sip::Endpoint& from) {
       if (auto self = weak.lock()) self->on_message(std::move(bytes), from);
@@ -268,7 +281,11 @@ struct QueueMonitor::Impl : std::enable_shared_from_this<Impl> {
   void update(Queue& q, QueueInfo info) {
     bool differs = !same_info(q.info, info);
     q.info = std::move(info);
-    if (differs) changed.push_back(q.info);
+    if (differs) {
+      changed.push_back(q.info);
+      std::lock_guard lock(board_mutex);
+      board[q.key] = q.info.status;
+    }
   }
 
   std::chrono::milliseconds backoff(unsigned failures) const {
@@ -592,6 +609,7 @@ struct QueueMonitor::Impl : std::enable_shared_from_this<Impl> {
       if (!old.key.empty() && old.dialog) unsubscribe(std::move(*old.dialog), old.target, now);
     // A dropped queue whose first SUBSCRIBE is in flight is unsubscribed when its 2xx comes.
     queues = std::move(next);
+    publish_all();
     finish();
   }
 };
@@ -609,9 +627,9 @@ QueueMonitor::~QueueMonitor() {
 std::optional<QueueStatus> QueueMonitor::status(std::string_view queue_uri) const {
   auto key = queue_uri_key(queue_uri);
   if (!key) return std::nullopt;
-  for (const auto& q : impl_->queues)
-    if (q.key == *key) return q.info.status;
-  return std::nullopt;
+  std::lock_guard lock(impl_->board_mutex);
+  auto it = impl_->board.find(*key);
+  return it == impl_->board.end() ? std::nullopt : it->second;
 }
 
 std::vector<QueueInfo> QueueMonitor::snapshot() const {

@@ -64,7 +64,8 @@ class QueueMonitor {
   QueueMonitor& operator=(const QueueMonitor&) = delete;
 
   // The queue's state by its URI (scheme, user, host and port compared; parameters ignored):
-  // nullopt for an unknown queue or one with no state yet. Suits the policy's queue lookup.
+  // nullopt for an unknown queue or one with no state yet. Suits the policy's queue lookup;
+  // safe from any thread (the routers of other event loops).
   std::optional<QueueStatus> status(std::string_view queue_uri) const;
   std::vector<QueueInfo> snapshot() const;
   std::uint16_t port() const;

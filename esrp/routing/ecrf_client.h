@@ -26,6 +26,11 @@ struct EcrfClientConfig {
 struct EcrfCounters {
   std::uint64_t queries = 0, cache_hits = 0, server_failures = 0, answers = 0, errors = 0;
   std::uint64_t connections_opened = 0, connections_reused = 0;  // HTTP connections to the LoST servers
+  EcrfCounters& operator+=(const EcrfCounters& o) {  // another event loop's client
+    queries += o.queries, cache_hits += o.cache_hits, server_failures += o.server_failures, answers += o.answers;
+    errors += o.errors, connections_opened += o.connections_opened, connections_reused += o.connections_reused;
+    return *this;
+  }
 };
 
 class EcrfClient {

@@ -137,13 +137,53 @@ bool is_emergency(const sip::Message& request) {
   return false;
 }
 
+void LiveCalls::add(const std::string& sip_call_id, Ids ids) {
+  std::lock_guard lock(mutex_);
+  calls_[sip_call_id] = std::move(ids);
+}
+
+std::optional<LiveCalls::Ids> LiveCalls::find(const std::string& sip_call_id) const {
+  std::lock_guard lock(mutex_);
+  auto it = calls_.find(sip_call_id);
+  return it == calls_.end() ? std::nullopt : std::optional<Ids>(it->second);
+}
+
+std::optional<LiveCalls::Ids> LiveCalls::mark_answered(const std::string& sip_call_id) {
+  std::lock_guard lock(mutex_);
+  auto it = calls_.find(sip_call_id);
+  if (it == calls_.end()) return std::nullopt;
+  it->second.answered = true;
+  return it->second;
+}
+
+std::optional<LiveCalls::Ids> LiveCalls::take(const std::string& sip_call_id) {
+  std::lock_guard lock(mutex_);
+  auto it = calls_.find(sip_call_id);
+  if (it == calls_.end()) return std::nullopt;
+  Ids ids = std::move(it->second);
+  calls_.erase(it);
+  return ids;
+}
+
+void LiveCalls::forget_started_before(std::chrono::steady_clock::time_point t) {
+  std::lock_guard lock(mutex_);
+  std::erase_if(calls_, [t](const auto& kv) { return kv.second.since < t; });
+}
+
+std::size_t LiveCalls::size() const {
+  std::lock_guard lock(mutex_);
+  return calls_.size();
+}
+
 CallRouter::CallRouter(boost::asio::io_context& io, CallRouterConfig config,
-                       std::shared_ptr<policy::PolicyStore> policies, CallRouterSinks sinks)
+                       std::shared_ptr<policy::PolicyStore> policies, CallRouterSinks sinks,
+                       std::shared_ptr<LiveCalls> live)
     : io_(io),
       config_(std::move(config)),
       policies_(std::move(policies)),
       sinks_(std::move(sinks)),
       ecrf_(config_.ecrf),
+      calls_(live ? std::move(live) : std::make_shared<LiveCalls>()),
       last_sweep_(Clock::now()) {}
 
 void CallRouter::record(std::string_view kind, const std::string& sip_call_id, const CallIds& ids,
@@ -225,7 +265,7 @@ boost::asio::awaitable<void> CallRouter::decide(std::shared_ptr<const sip::Messa
     ids.incident_id = "urn:emergency:uid:incidentid:" + random + ":" + config_.esrp_id;
     r.add_headers.emplace_back("Call-Info", "<" + ids.incident_id + ">;purpose=emergency-IncidentId");
   }
-  calls_[sip_call_id] = ids;
+  calls_->add(sip_call_id, ids);
   forget_old_calls();
   PendingEvents pending(sinks_.call_log);
   auto source = source_of(m);
@@ -434,40 +474,48 @@ void CallRouter::observe(const sip::ProxyEvent& e) {
                              jstr(e.reason));
     return;
   }
-  auto it = calls_.find(std::string(e.call_id));
-  if (it == calls_.end()) return;  // not a call we routed (OPTIONS, or from before a restart)
+  // Not a call we routed (OPTIONS, or from before a restart): nothing to log.
   std::string call_id(e.call_id);
   switch (e.kind) {
-    case Kind::branch_failed:
+    case Kind::branch_failed: {
+      auto ids = calls_->find(call_id);
+      if (!ids) return;
       if (sinks_.metrics) ++sinks_.metrics->retargets[e.status == 408 ? std::string(e.reason) : std::to_string(e.status)];
-      record("retarget", call_id, it->second,
+      record("retarget", call_id, *ids,
              "{\"target\":" + jstr(e.target) + ",\"index\":" + std::to_string(e.target_index) + ",\"status\":" +
                  std::to_string(e.status) + ",\"reason\":" + jstr(e.reason) + "}");
       break;
-    case Kind::answered:
-      it->second.answered = true;
-      record("answered", call_id, it->second,
+    }
+    case Kind::answered: {
+      auto ids = calls_->mark_answered(call_id);
+      if (!ids) return;
+      record("answered", call_id, *ids,
              "{\"target\":" + jstr(e.target) + ",\"index\":" + std::to_string(e.target_index) + ",\"status\":" +
                  std::to_string(e.status) + "}");
       break;
-    case Kind::final:
+    }
+    case Kind::final: {
       if (e.method != "INVITE" && e.method != "MESSAGE") break;
+      bool ends = e.status >= 300 || e.method == "MESSAGE";
+      auto ids = ends ? calls_->take(call_id) : calls_->find(call_id);
+      if (!ids) return;
       if (sinks_.metrics)
         ++sinks_.metrics->calls[e.status < 300 ? "answered" : e.status == 487 ? "cancelled" : e.status == 486 ? "busy" : "failed"];
-      if (e.status >= 300 || e.method == "MESSAGE") {
+      if (ends) {
         std::string outcome = e.status < 300 ? "delivered" : e.status == 487 ? "abandoned" : e.status == 486 ? "busy" : "failed";
-        record("call_end", call_id, it->second,
+        record("call_end", call_id, *ids,
                "{\"status\":" + std::to_string(e.status) + ",\"reason\":" + jstr(e.reason) + ",\"by\":\"" +
                    (e.status == 487 ? "caller" : "routing") + "\",\"outcome\":" + jstr(outcome) + "}");
-        calls_.erase(it);
       }
       break;
+    }
     case Kind::in_dialog:
       if (e.method == "BYE") {
-        record("call_end", call_id, it->second,
+        auto ids = calls_->take(call_id);
+        if (!ids) return;
+        record("call_end", call_id, *ids,
                std::string("{\"status\":200,\"reason\":\"BYE\",\"by\":\"bye\",\"outcome\":\"") +
-                   (it->second.answered ? "answered" : "ended") + "\"}");
-        calls_.erase(it);
+                   (ids->answered ? "answered" : "ended") + "\"}");
       }
       break;
     case Kind::shed:
@@ -481,7 +529,7 @@ void CallRouter::forget_old_calls() {
   auto now = Clock::now();
   if (now - last_sweep_ < std::chrono::minutes(1)) return;
   last_sweep_ = now;
-  std::erase_if(calls_, [now](const auto& kv) { return now - kv.second.since > std::chrono::hours(24); });
+  calls_->forget_started_before(now - std::chrono::hours(24));
 }
 
 }  // namespace ng911::esrp

@@ -8,6 +8,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <unordered_map>
@@ -46,10 +47,34 @@ struct CallRouterSinks {
   std::function<void(const std::string& target, const std::string& text)> notify;
 };
 
+// The calls routed and not yet ended, by SIP Call-ID, with the identifiers their log events
+// carry. Shared by the routers of all event loops, as the end of a call can reach another loop
+// than its start (a PSAP's BYE over a connection of its own); safe from any thread.
+class LiveCalls {
+ public:
+  struct Ids {
+    std::string emergency_call_id, incident_id;
+    std::chrono::steady_clock::time_point since;
+    bool answered = false;
+  };
+  void add(const std::string& sip_call_id, Ids ids);
+  std::optional<Ids> find(const std::string& sip_call_id) const;
+  std::optional<Ids> mark_answered(const std::string& sip_call_id);
+  std::optional<Ids> take(const std::string& sip_call_id);  // the call ended: forgotten
+  // A call whose end never came through us (a caller that vanished) is forgotten after a day.
+  void forget_started_before(std::chrono::steady_clock::time_point t);
+  std::size_t size() const;
+
+ private:
+  mutable std::mutex mutex_;
+  std::unordered_map<std::string, Ids> calls_;
+};
+
 class CallRouter {
  public:
+  // `live`: the table of calls shared with the routers of other event loops (null: its own).
   CallRouter(boost::asio::io_context& io, CallRouterConfig config, std::shared_ptr<policy::PolicyStore> policies,
-             CallRouterSinks sinks);
+             CallRouterSinks sinks, std::shared_ptr<LiveCalls> live = nullptr);
   // The sip::Router of the proxy.
   void route(const sip::Message& request, std::function<void(sip::Routing)> done);
   // The proxy's observer: retargets, answers, final responses and call ends, logged per call.
@@ -57,11 +82,7 @@ class CallRouter {
   EcrfCounters ecrf_counters() const { return ecrf_.counters(); }
 
  private:
-  struct CallIds {
-    std::string emergency_call_id, incident_id;
-    std::chrono::steady_clock::time_point since;
-    bool answered = false;
-  };
+  using CallIds = LiveCalls::Ids;
   boost::asio::awaitable<void> decide(std::shared_ptr<const sip::Message> request,
                                       std::function<void(sip::Routing)> done);
   // Events of one moment of a call, appended to the call log with one write when the routing
@@ -89,7 +110,7 @@ class CallRouter {
   std::shared_ptr<policy::PolicyStore> policies_;
   CallRouterSinks sinks_;
   EcrfClient ecrf_;
-  std::unordered_map<std::string, CallIds> calls_;  // by SIP Call-ID, while the call lasts
+  std::shared_ptr<LiveCalls> calls_;
   std::chrono::steady_clock::time_point last_sweep_;
 };
 

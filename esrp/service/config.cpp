@@ -22,6 +22,7 @@ std::optional<EsrpOptions> parse_options(int argc, char** argv) {
   long lost_timeout = 1000, held_timeout = 1500, ring = 20000, t1 = 500, poll = 2000, qexp = 3600, qretry = 5000,
        drain = 30000;
   std::size_t max_pending = o.max_pending;
+  int threads = o.threads;
   std::string tls_cert, tls_key, tls_ca, last_resort, id = o.router.esrp_id, policy, http = o.http, spool = o.spool_dir;
   std::vector<std::string> queues;
   int tls_port = 0;
@@ -59,6 +60,9 @@ std::optional<EsrpOptions> parse_options(int argc, char** argv) {
       "max-pending", po::value(&max_pending)->default_value(max_pending),
       "requests awaiting an answer beyond which non-emergency requests are refused (503); emergency calls never are")(
       "drain-timeout-ms", po::value(&drain)->default_value(drain), "on SIGTERM: how long calls under way may take")(
+      "threads", po::value(&threads)->default_value(threads),
+      "SIP event loops sharing the port (1-64); UDP is steered to them by Call-ID (needs CAP_BPF, else the kernel's "
+      "4-tuple hash)")(
       "t1-ms", po::value(&t1)->default_value(t1), "RFC 3261 T1");
   po::variables_map vm;
   po::store(po::parse_command_line(argc, argv, desc), vm);
@@ -112,6 +116,8 @@ std::optional<EsrpOptions> parse_options(int argc, char** argv) {
   o.t1 = std::chrono::milliseconds(t1);
   o.max_pending = max_pending;
   o.drain_timeout = std::chrono::milliseconds(drain);
+  if (threads < 1 || threads > 64) throw std::runtime_error("--threads " + std::to_string(threads) + ": 1 to 64");
+  o.threads = threads;
   return o;
 }
 

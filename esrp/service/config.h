@@ -29,6 +29,9 @@ struct EsrpOptions {
   std::chrono::milliseconds t1{500};
   std::size_t max_pending = 20000;
   std::chrono::milliseconds drain_timeout{30000};
+  // SIP event loops, each with its own transactions on the shared port; UDP steered to them by
+  // Call-ID (dataplane/steer.h) where the process may load BPF.
+  int threads = 1;
 };
 
 // Parses argv (and --config FILE). Prints --help and returns nullopt when asked; throws

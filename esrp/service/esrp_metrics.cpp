@@ -71,4 +71,21 @@ void EsrpMetrics::write(std::string& out) const {
   held_latency.write(out, "ng911_esrp_held_seconds", "Time of HELD dereferences.");
 }
 
+void Histogram::add(const Histogram& other) {
+  for (std::size_t i = 0; i < buckets_.size(); ++i) buckets_[i] += other.buckets_[i];
+  sum_ += other.sum_;
+  count_ += other.count_;
+}
+
+void EsrpMetrics::add(const EsrpMetrics& other) {
+  for (auto [mine, theirs] : {std::pair{&calls, &other.calls}, std::pair{&requests, &other.requests},
+                              std::pair{&retargets, &other.retargets}, std::pair{&locations, &other.locations},
+                              std::pair{&held, &other.held}, std::pair{&lost, &other.lost}, std::pair{&routes, &other.routes},
+                              std::pair{&policy_reloads, &other.policy_reloads}})
+    for (const auto& [key, n] : *theirs) (*mine)[key] += n;
+  routing_latency.add(other.routing_latency);
+  lost_latency.add(other.lost_latency);
+  held_latency.add(other.held_latency);
+}
+
 }  // namespace ng911::esrp

@@ -1,8 +1,8 @@
 #pragma once
 // The ESRP's metrics in Prometheus text format: calls by outcome, routing and LoST latency,
 // retargets, locations, HELD, policy reloads, queue states. Updated on the SIP event loop and
-// rendered there; the HTTP thread serves the last rendering (see main.cpp), so nothing here
-// is shared between threads.
+// rendered there; with several event loops each keeps its own and the page sums copies of them
+// (esrp_node.cpp), so nothing here is shared between threads.
 #include <array>
 #include <chrono>
 #include <cstdint>
@@ -14,6 +14,7 @@ namespace ng911::esrp {
 class Histogram {
  public:
   void observe(std::chrono::nanoseconds d);
+  void add(const Histogram& other);  // another event loop's observations
   void write(std::string& out, const std::string& name, const std::string& help) const;
 
  private:
@@ -36,6 +37,7 @@ struct EsrpMetrics {
   Histogram routing_latency, lost_latency, held_latency;
 
   void write(std::string& out) const;
+  void add(const EsrpMetrics& other);  // another event loop's figures
 };
 
 // `name{label="value"} n` lines for a labelled counter, with HELP and TYPE.

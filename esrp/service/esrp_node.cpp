@@ -4,6 +4,7 @@
 #include <mutex>
 #include <thread>
 
+#include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
 
@@ -12,6 +13,7 @@
 #include "queue/queue_monitor.h"
 #include "server/log.h"
 #include "service/notifier.h"
+#include "dataplane/steer.h"
 
 namespace ng911::esrp {
 namespace {
@@ -27,10 +29,26 @@ struct MetricsPage {
   std::atomic<bool> draining{false};
 };
 
-void render(std::string& out, const EsrpMetrics& m, const sip::StatefulProxy& proxy, const CallRouter& router,
-            const QueueMonitor* queues, const CallLog* call_log, const policy::PolicyStore* policies) {
-  m.write(out);
-  const auto& c = proxy.counters();
+// One event loop's figures, copied on its own thread; the page sums those of all loops.
+struct LoopFigures {
+  EsrpMetrics metrics;
+  sip::ProxyCounters proxy;
+  std::size_t pending = 0, transactions = 0;
+  EcrfCounters ecrf;
+
+  void add(const LoopFigures& o) {
+    metrics.add(o.metrics);
+    proxy += o.proxy;
+    pending += o.pending;
+    transactions += o.transactions;
+    ecrf += o.ecrf;
+  }
+};
+
+void render(std::string& out, const LoopFigures& f, const QueueMonitor* queues, const CallLog* call_log,
+            const policy::PolicyStore* policies) {
+  f.metrics.write(out);
+  const auto& c = f.proxy;
   std::map<std::string, std::uint64_t> sip{{"requests", c.requests},          {"responses", c.responses},
                                            {"forwarded", c.forwarded},        {"rejected", c.rejected},
                                            {"retransmissions_absorbed", c.retransmissions_absorbed},
@@ -38,9 +56,9 @@ void render(std::string& out, const EsrpMetrics& m, const sip::StatefulProxy& pr
                                            {"malformed", c.malformed},        {"retargets", c.retargets},
                                            {"branch_timeouts", c.branch_timeouts}, {"shed", c.shed}};
   write_counter(out, "ng911_esrp_sip_total", "SIP proxy events.", "event", sip);
-  write_gauge(out, "ng911_esrp_pending_requests", "Requests awaiting their final answer.", double(proxy.pending()));
-  write_gauge(out, "ng911_esrp_transactions", "SIP transactions held.", double(proxy.transactions()));
-  const auto e = router.ecrf_counters();
+  write_gauge(out, "ng911_esrp_pending_requests", "Requests awaiting their final answer.", double(f.pending));
+  write_gauge(out, "ng911_esrp_transactions", "SIP transactions held.", double(f.transactions));
+  const auto& e = f.ecrf;
   write_counter(out, "ng911_esrp_ecrf_total", "ECRF client events.", "event",
                 {{"queries", e.queries}, {"cache_hits", e.cache_hits}, {"server_failures", e.server_failures},
                  {"answers", e.answers}, {"errors", e.errors}});
@@ -77,15 +95,43 @@ void render(std::string& out, const EsrpMetrics& m, const sip::StatefulProxy& pr
 
 }  // namespace
 
+// One SIP event loop: its proxy on the shared port, its router (and ECRF client), its notifier
+// and metrics. Loop 0 also runs the queue monitor, the housekeeping and the signals.
+struct SipLoop {
+  int index = 0;
+  boost::asio::io_context io{1};
+  EsrpMetrics metrics;
+  std::unique_ptr<MessageNotifier> notifier;
+  std::unique_ptr<CallRouter> router;
+  std::unique_ptr<sip::StatefulProxy> proxy;
+  std::mutex figures_mutex;
+  LoopFigures figures;  // as of the loop's last snapshot
+  boost::asio::steady_timer tick{io};
+  boost::asio::steady_timer drain_check{io};
+
+  // On the loop's own thread.
+  void snapshot() {
+    LoopFigures f{metrics, proxy->counters(), proxy->pending(), proxy->transactions(), router->ecrf_counters()};
+    std::lock_guard lock(figures_mutex);
+    figures = std::move(f);
+  }
+};
+
 int run_esrp(const EsrpOptions& o) {
   lost::Logger logger;
   auto log = [&logger](std::string_view event, const std::string& members) { logger.write_json("info", event, members); };
   auto warn = [&logger](std::string_view event, const std::string& members) { logger.write_json("warn", event, members); };
-  boost::asio::io_context io(1);
+  std::vector<std::unique_ptr<SipLoop>> loops;
+  for (int i = 0; i < o.threads; ++i) {
+    loops.push_back(std::make_unique<SipLoop>());
+    loops.back()->index = i;
+  }
+  SipLoop& main_loop = *loops.front();
+  boost::asio::io_context& io = main_loop.io;
 
   std::shared_ptr<policy::PolicyStore> policies;
   if (!o.policy_file.empty()) policies = std::make_shared<policy::PolicyStore>(o.policy_file);
-  EsrpMetrics metrics;
+  std::atomic<std::uint64_t> policy_reloads_ok{0}, policy_reloads_refused{0};
 
   std::unique_ptr<CallLog> call_log;
   if (o.call_log) {
@@ -124,19 +170,6 @@ int run_esrp(const EsrpOptions& o) {
 
   sip::TimerConfig timers;
   timers.t1 = o.t1;
-  MessageNotifier notifier(io, o.listen.address.to_string(), "sip:esrp@" + o.router.esrp_id, timers,
-                           [&log](const std::string& target, int status, const std::string& outcome) {
-                             log("notify_result", "\"target\":" + q(target) + ",\"status\":" + std::to_string(status) +
-                                                      ",\"outcome\":" + q(outcome));
-                           });
-  CallRouterSinks sinks;
-  sinks.log = log;
-  sinks.call_log = call_log.get();
-  sinks.metrics = &metrics;
-  if (monitor) sinks.queue_state = [&monitor](std::string_view uri) { return monitor->status(uri); };
-  sinks.notify = [&notifier](const std::string& target, const std::string& text) { notifier.send(target, text); };
-  CallRouter router(io, o.router, policies, sinks);
-
   sip::ProxyConfig pc;
   pc.address = o.listen.address.to_string();
   pc.port = o.listen.port;
@@ -145,14 +178,58 @@ int run_esrp(const EsrpOptions& o) {
   pc.tls = o.tls;
   pc.max_pending = o.max_pending;
   pc.is_priority = [](const sip::Message& m) { return is_emergency(m); };
-  pc.router = [&router](const sip::Message& m, std::function<void(sip::Routing)> done) { router.route(m, std::move(done)); };
-  pc.observer = [&router](const sip::ProxyEvent& e) { router.observe(e); };
-  sip::StatefulProxy proxy(io, pc);
+  pc.shared_port = loops.size() > 1;
+  // One table of live calls for all loops: a call's end may reach another loop than its start.
+  auto live_calls = std::make_shared<LiveCalls>();
+  for (auto& loop_ptr : loops) {
+    SipLoop& loop = *loop_ptr;
+    loop.notifier = std::make_unique<MessageNotifier>(
+        loop.io, o.listen.address.to_string(), "sip:esrp@" + o.router.esrp_id, timers,
+        [&log](const std::string& target, int status, const std::string& outcome) {
+          log("notify_result", "\"target\":" + q(target) + ",\"status\":" + std::to_string(status) +
+                                   ",\"outcome\":" + q(outcome));
+        });
+    CallRouterSinks sinks;
+    sinks.log = log;
+    sinks.call_log = call_log.get();
+    sinks.metrics = &loop.metrics;
+    if (monitor) sinks.queue_state = [m = monitor.get()](std::string_view uri) { return m->status(uri); };
+    sinks.notify = [n = loop.notifier.get()](const std::string& target, const std::string& text) { n->send(target, text); };
+    loop.router = std::make_unique<CallRouter>(loop.io, o.router, policies, sinks, live_calls);
+    pc.router = [r = loop.router.get()](const sip::Message& m, std::function<void(sip::Routing)> done) {
+      r->route(m, std::move(done));
+    };
+    pc.observer = [r = loop.router.get()](const sip::ProxyEvent& e) { r->observe(e); };
+    loop.proxy = std::make_unique<sip::StatefulProxy>(loop.io, pc);
+    pc.port = main_loop.proxy->port();  // the other loops join the port the first one got
+    if (pc.tls) pc.tls->port = main_loop.proxy->tls_port();
+  }
+  sip::StatefulProxy& proxy = *main_loop.proxy;
+  std::string steering = loops.size() > 1 ? "kernel" : "none";
+  std::unique_ptr<dataplane::CallIdSteering> steer;
+  if (loops.size() > 1) {
+    std::vector<int> fds;
+    for (const auto& loop : loops) fds.push_back(loop->proxy->udp_socket_fd());
+    try {
+      steer = std::make_unique<dataplane::CallIdSteering>(fds);
+      steering = "call-id";
+    } catch (const std::exception& e) {
+      warn("steering_unavailable", "\"why\":" + q(e.what()) + ",\"fallback\":\"the kernel's 4-tuple hash\"");
+    }
+  }
 
   MetricsPage page;
   auto refresh = [&] {
+    main_loop.snapshot();
+    LoopFigures all;
+    for (auto& loop : loops) {
+      std::lock_guard lock(loop->figures_mutex);
+      all.add(loop->figures);
+    }
+    all.metrics.policy_reloads["ok"] += policy_reloads_ok;
+    all.metrics.policy_reloads["refused"] += policy_reloads_refused;
     std::string text;
-    render(text, metrics, proxy, router, monitor.get(), call_log.get(), policies.get());
+    render(text, all, monitor.get(), call_log.get(), policies.get());
     std::lock_guard lock(page.mutex);
     page.text = std::move(text);
   };
@@ -188,13 +265,13 @@ int run_esrp(const EsrpOptions& o) {
     if (!policies) return;
     auto problems = policies->reload();
     if (problems.empty()) {
-      ++metrics.policy_reloads["ok"];
+      ++policy_reloads_ok;
       log("policy_reloaded", "\"file\":" + q(o.policy_file) + ",\"why\":" + q(why) + ",\"version\":" +
                                  q(policies->current()->version()) + ",\"rules\":" +
                                  std::to_string(policies->current()->rule_count()));
       if (monitor) monitor->set_queues(queue_list());
     } else {
-      ++metrics.policy_reloads["refused"];
+      ++policy_reloads_refused;
       std::string list = "[";
       for (const auto& p : problems) list += (list.size() > 1 ? "," : "") + q(p);
       warn("policy_refused", "\"file\":" + q(o.policy_file) + ",\"why\":" + q(why) +
@@ -202,22 +279,26 @@ int run_esrp(const EsrpOptions& o) {
     }
   };
 
-  // Housekeeping: metrics every 500 ms, the rule file every policy_poll.
-  boost::asio::steady_timer tick(io);
+  // Housekeeping: each loop copies its figures every 500 ms; loop 0 renders the page and checks
+  // the rule file every policy_poll.
   auto last_poll = std::chrono::steady_clock::now();
-  std::function<void()> housekeeping = [&] {
-    tick.expires_after(500ms);
-    tick.async_wait([&](boost::system::error_code ec) {
+  std::function<void(SipLoop&)> housekeeping = [&](SipLoop& loop) {
+    loop.tick.expires_after(500ms);
+    loop.tick.async_wait([&](boost::system::error_code ec) {
       if (ec) return;
-      refresh();
-      if (policies && std::chrono::steady_clock::now() - last_poll >= o.policy_poll) {
-        last_poll = std::chrono::steady_clock::now();
-        if (policies->changed_on_disk()) reload_policy("file changed");
+      if (&loop == &main_loop) {
+        refresh();
+        if (policies && std::chrono::steady_clock::now() - last_poll >= o.policy_poll) {
+          last_poll = std::chrono::steady_clock::now();
+          if (policies->changed_on_disk()) reload_policy("file changed");
+        }
+      } else {
+        loop.snapshot();
       }
-      housekeeping();
+      housekeeping(loop);
     });
   };
-  housekeeping();
+  for (auto& loop : loops) housekeeping(*loop);
 
   boost::asio::signal_set hup(io, SIGHUP);
   std::function<void()> on_hup = [&] {
@@ -229,33 +310,40 @@ int run_esrp(const EsrpOptions& o) {
   };
   on_hup();
 
-  // SIGTERM/SIGINT: drain, then stop; a second signal stops at once.
+  // SIGTERM/SIGINT: every loop drains on its own thread, then stops; a second signal stops all
+  // at once.
   boost::asio::signal_set stop_signals(io, SIGINT, SIGTERM);
-  boost::asio::steady_timer drain_check(io);
-  auto drain_deadline = std::chrono::steady_clock::now();
-  std::function<void()> wait_drained = [&] {
-    drain_check.expires_after(100ms);
-    drain_check.async_wait([&](boost::system::error_code ec) {
-      if (ec) return;
-      if (proxy.pending() == 0 || std::chrono::steady_clock::now() >= drain_deadline) {
-        log("drained", "\"pending\":" + std::to_string(proxy.pending()));
-        io.stop();
-        return;
-      }
-      wait_drained();
-    });
+  auto stop_all = [&] {
+    for (auto& loop : loops) loop->io.stop();
   };
+  std::function<void(SipLoop&, std::chrono::steady_clock::time_point)> wait_drained =
+      [&](SipLoop& loop, std::chrono::steady_clock::time_point deadline) {
+        loop.drain_check.expires_after(100ms);
+        loop.drain_check.async_wait([&, deadline](boost::system::error_code ec) {
+          if (ec) return;
+          if (loop.proxy->pending() == 0 || std::chrono::steady_clock::now() >= deadline) {
+            log("drained", "\"loop\":" + std::to_string(loop.index) +
+                               ",\"pending\":" + std::to_string(loop.proxy->pending()));
+            loop.io.stop();
+            return;
+          }
+          wait_drained(loop, deadline);
+        });
+      };
   std::function<void()> on_stop = [&] {
     stop_signals.async_wait([&](boost::system::error_code ec, int sig) {
       if (ec) return;
       if (page.draining.exchange(true)) {
-        io.stop();
+        stop_all();
         return;
       }
       log("draining", "\"signal\":" + std::to_string(sig) + ",\"pending\":" + std::to_string(proxy.pending()));
-      proxy.drain();
-      drain_deadline = std::chrono::steady_clock::now() + o.drain_timeout;
-      wait_drained();
+      auto deadline = std::chrono::steady_clock::now() + o.drain_timeout;
+      for (auto& loop : loops)
+        boost::asio::post(loop->io, [&, l = loop.get(), deadline] {
+          l->proxy->drain();
+          wait_drained(*l, deadline);
+        });
       on_stop();
     });
   };
@@ -267,17 +355,28 @@ int run_esrp(const EsrpOptions& o) {
                        ",\"lost_servers\":" + std::to_string(o.router.ecrf.servers.size()) + ",\"policy\":" +
                        q(policies ? policies->current()->version() : "") + ",\"queues\":" +
                        std::to_string(monitor ? queue_list().size() : 0) + ",\"call_log\":" +
-                       (call_log ? "true" : "false"));
+                       (call_log ? "true" : "false") + ",\"threads\":" + std::to_string(loops.size()) +
+                       ",\"steering\":" + q(steering));
+  std::vector<std::thread> workers;
+  for (std::size_t i = 1; i < loops.size(); ++i) workers.emplace_back([&, i] { loops[i]->io.run(); });
   io.run();
+  // Loop 0 is done (drained, or a second signal): the others finish their own drain.
+  for (auto& w : workers) w.join();
 
   if (http_server) {
     http_server->stop();
     http_thread.join();
   }
+  sip::ProxyCounters c;
+  std::string per_loop;  // how the port's requests were spread over the loops
+  for (const auto& loop : loops) {
+    c += loop->proxy->counters();
+    per_loop += (per_loop.empty() ? "" : ",") + std::to_string(loop->proxy->counters().requests);
+  }
   if (call_log) call_log->flush();
-  const auto& c = proxy.counters();
   log("stopped", "\"requests\":" + std::to_string(c.requests) + ",\"forwarded\":" + std::to_string(c.forwarded) +
-                     ",\"retargets\":" + std::to_string(c.retargets) + ",\"shed\":" + std::to_string(c.shed));
+                     ",\"retargets\":" + std::to_string(c.retargets) + ",\"shed\":" + std::to_string(c.shed) +
+                     ",\"requests_per_loop\":[" + per_loop + "]");
   return 0;
 }
 

@@ -780,6 +780,15 @@ StatefulProxy::~StatefulProxy() { impl_->ticker.cancel(); }
 std::uint16_t StatefulProxy::port() const { return impl_->transport->port(); }
 std::uint16_t StatefulProxy::tls_port() const { return impl_->transport->tls_port(); }
 int StatefulProxy::udp_socket_fd() const { return impl_->transport->udp_socket_fd(); }
+
+ProxyCounters& ProxyCounters::operator+=(const ProxyCounters& o) {
+  requests += o.requests, responses += o.responses, forwarded += o.forwarded, rejected += o.rejected;
+  retransmissions_absorbed += o.retransmissions_absorbed, timeouts += o.timeouts;
+  transport_failures += o.transport_failures, malformed += o.malformed, retargets += o.retargets;
+  branch_timeouts += o.branch_timeouts, large_over_tcp += o.large_over_tcp, udp_fallbacks += o.udp_fallbacks;
+  shed += o.shed;
+  return *this;
+}
 const ProxyCounters& StatefulProxy::counters() const { return impl_->counters; }
 std::size_t StatefulProxy::pending() const { return impl_->pending_count; }
 std::size_t StatefulProxy::transactions() const { return impl_->servers.size() + impl_->clients.size(); }

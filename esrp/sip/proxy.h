@@ -91,6 +91,7 @@ struct ProxyCounters {
   std::uint64_t requests = 0, responses = 0, forwarded = 0, rejected = 0, retransmissions_absorbed = 0,
                 timeouts = 0, transport_failures = 0, malformed = 0, retargets = 0, branch_timeouts = 0,
                 large_over_tcp = 0, udp_fallbacks = 0, shed = 0;
+  ProxyCounters& operator+=(const ProxyCounters& o);  // another event loop's
 };
 
 class StatefulProxy {

@@ -95,11 +95,7 @@ int main(int argc, char** argv) {
     std::string per_loop;  // requests each loop handled: how the port's datagrams were spread
     for (const auto& p : proxies) {
       per_loop += (per_loop.empty() ? "" : ",") + std::to_string(p->counters().requests);
-      const auto& k = p->counters();
-      c.requests += k.requests, c.responses += k.responses, c.forwarded += k.forwarded, c.rejected += k.rejected;
-      c.retransmissions_absorbed += k.retransmissions_absorbed, c.timeouts += k.timeouts;
-      c.transport_failures += k.transport_failures, c.malformed += k.malformed, c.retargets += k.retargets;
-      c.branch_timeouts += k.branch_timeouts, c.large_over_tcp += k.large_over_tcp, c.udp_fallbacks += k.udp_fallbacks;
+      c += p->counters();
     }
     std::cerr << "{\"event\":\"stopped\",\"requests\":" << c.requests << ",\"responses\":" << c.responses
               << ",\"forwarded\":" << c.forwarded << ",\"rejected\":" << c.rejected

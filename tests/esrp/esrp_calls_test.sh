@@ -159,4 +159,33 @@ grep -q "^Via: SIP/2.0/TLS 127.0.0.1" "$tmp/psap0.msg" && pass "TLS hop in the V
 kill -TERM "$esrp_pid"
 if wait "$esrp_pid"; then pass "SIGTERM: drained and stopped cleanly"; else fail "SIGTERM: exit status $?"; fi
 log_has '"event":"drained"' && pass "drain logged" || fail "no drain log"
+
+# 11. Two event loops (--threads 2): one caller's calls, all from one port, routed by both loops
+#     (UDP steered by Call-ID where BPF may be loaded); every call's story whole in the call log
+#     whichever loop saw its start and its end; /metrics sums the loops.
+start_esrp --default-location "30.265 -97.735" --threads 2
+grep -q '"threads":2' "$tmp/esrp.log" && pass "two loops: listening with 2 threads" || fail "two loops: $(grep listening "$tmp/esrp.log")"
+callee psap0 "$psap0_port" "-sn uas" 20
+python3 "$here/make_uac.py" INVITE value > "$tmp/loops-uac.xml"
+timeout 90 sipp -sf "$tmp/loops-uac.xml" "127.0.0.1:$esrp_port" -i 127.0.0.1 -p "$(free_port)" -m 20 -r 10 -nostdin \
+  -timeout 60 -timeout_error >"$tmp/loops-uac.out" 2>&1 && pass "two loops: 20 calls completed" || fail "two loops: calls failed"
+callee_done psap0 && pass "two loops: PSAP 0 took the 20 calls" || fail "two loops: PSAP 0 did not take them"
+sleep 0.6  # the page is rendered every 500 ms
+curl -s "http://127.0.0.1:$http_port/metrics" > "$tmp/metrics-loops.txt"
+grep -q 'ng911_esrp_calls_total{outcome="answered"} 20$' "$tmp/metrics-loops.txt" \
+  && pass "two loops: /metrics counts the 20 answered calls of both loops" \
+  || fail "two loops: /metrics: $(grep 'ng911_esrp_calls_total' "$tmp/metrics-loops.txt" | tr '\n' ' ')"
+kill -TERM "$esrp_pid"
+wait "$esrp_pid" && pass "two loops: drained and stopped" || fail "two loops: exit status $?"
+ids="$(grep -i '^Call-ID:' "$tmp/psap0.msg" | sed 's/^[^:]*: *//' | tr -d '\r' | sort -u | sed "s/.*/'&'/" | paste -sd,)"
+whole="$(psql -X -A -t -q -c "SELECT count(*) FROM (SELECT sip_call_id FROM esrp.call_event WHERE sip_call_id IN ($ids)
+  GROUP BY 1 HAVING bool_or(kind = 'call_start') AND bool_or(kind = 'answered') AND bool_or(kind = 'call_end')) s")"
+expect_eq "$whole" 20 "two loops: each call's story has its start, answer and end"
+if [ "$(id -u)" = 0 ]; then
+  grep -q '"steering":"call-id"' "$tmp/esrp.log" && pass "two loops: UDP steered by Call-ID" \
+    || fail "two loops: no Call-ID steering: $(grep -E 'steering' "$tmp/esrp.log" | head -2)"
+  read -r loop0 loop1 <<<"$(sed -n 's/.*"requests_per_loop":\[\([0-9]*\),\([0-9]*\)\].*/\1 \2/p' "$tmp/esrp.log")"
+  [ "${loop0:-0}" -gt 0 ] && [ "${loop1:-0}" -gt 0 ] && pass "two loops: both routed calls ($loop0 and $loop1 requests)" \
+    || fail "two loops: requests per loop '$loop0' '$loop1'"
+fi
 finish
