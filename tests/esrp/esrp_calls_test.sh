@@ -188,4 +188,24 @@ if [ "$(id -u)" = 0 ]; then
   [ "${loop0:-0}" -gt 0 ] && [ "${loop1:-0}" -gt 0 ] && pass "two loops: both routed calls ($loop0 and $loop1 requests)" \
     || fail "two loops: requests per loop '$loop0' '$loop1'"
 fi
+
+# 12. Two loops, and a PSAP that hangs up over a TCP connection of its own (to the ESRP's
+#     Record-Route URI, as SIP stacks without connection reuse do): the kernel hands each such
+#     connection to either loop, and every call's end is still logged, with its ids.
+start_esrp --default-location "30.265 -97.735" --threads 2
+python3 "$here/tcp_psap.py" "$psap0_port" 10 >"$tmp/tcp-psap.out" 2>&1 &
+tcp_psap=$!
+pids+=($tcp_psap)
+for _ in $(seq 50); do ss -Htln "sport = :$psap0_port" | grep -q . && break; sleep 0.1; done
+python3 "$here/make_uac.py" INVITE value --callee-hangs-up > "$tmp/hangup-uac.xml"
+timeout 90 sipp -sf "$tmp/hangup-uac.xml" "127.0.0.1:$esrp_port" -i 127.0.0.1 -p "$(free_port)" -m 10 -r 5 -nostdin \
+  -timeout 60 -timeout_error >"$tmp/hangup-uac.out" 2>&1 && pass "PSAP hangs up, two loops: the 10 callers got their BYE" \
+  || fail "PSAP hangs up, two loops: callers failed"
+wait "$tcp_psap" && pass "PSAP hangs up, two loops: the PSAP hung up all 10 calls" || fail "PSAP hangs up: $(tail -3 "$tmp/tcp-psap.out")"
+kill -TERM "$esrp_pid"
+wait "$esrp_pid" || fail "PSAP hangs up, two loops: exit status $?"
+ids="$(awk 'NF == 2 { printf "%s\x27%s\x27", (n++ ? "," : ""), $1 }' "$tmp/tcp-psap.out")"
+ended="$(psql -X -A -t -q -c "SELECT count(DISTINCT sip_call_id) FROM esrp.call_event WHERE sip_call_id IN (${ids:-''})
+  AND kind = 'call_end' AND detail->>'by' = 'bye' AND incident_id IS NOT NULL")"
+expect_eq "$ended" 10 "PSAP hangs up, two loops: every call's end logged with its ids, whichever loop got the BYE"
 finish
