@@ -121,6 +121,19 @@ int run_esrp(const EsrpOptions& o) {
   lost::Logger logger;
   auto log = [&logger](std::string_view event, const std::string& members) { logger.write_json("info", event, members); };
   auto warn = [&logger](std::string_view event, const std::string& members) { logger.write_json("warn", event, members); };
+  // Before the loops, so that it outlives them: a routing coroutine destroyed with its loop
+  // hands its pending events to the call log.
+  std::unique_ptr<CallLog> call_log;
+  if (o.call_log) {
+    CallLogConfig c;
+    c.conninfo = db::resolve_conninfo(o.call_log_db);
+    c.spool_dir = o.spool_dir;
+    c.esrp_id = o.router.esrp_id;
+    // The writer's own news (database down or back, a record refused) in the operator's log.
+    c.report = [&logger](const std::string& json_line) { logger.write_json("warn", "call_log", "\"report\":" + json_line); };
+    call_log = std::make_unique<CallLog>(c);
+  }
+
   std::vector<std::unique_ptr<SipLoop>> loops;
   for (int i = 0; i < o.threads; ++i) {
     loops.push_back(std::make_unique<SipLoop>());
@@ -132,17 +145,6 @@ int run_esrp(const EsrpOptions& o) {
   std::shared_ptr<policy::PolicyStore> policies;
   if (!o.policy_file.empty()) policies = std::make_shared<policy::PolicyStore>(o.policy_file);
   std::atomic<std::uint64_t> policy_reloads_ok{0}, policy_reloads_refused{0};
-
-  std::unique_ptr<CallLog> call_log;
-  if (o.call_log) {
-    CallLogConfig c;
-    c.conninfo = db::resolve_conninfo(o.call_log_db);
-    c.spool_dir = o.spool_dir;
-    c.esrp_id = o.router.esrp_id;
-    // The writer's own news (database down or back, a record refused) in the operator's log.
-    c.report = [&logger](const std::string& json_line) { logger.write_json("warn", "call_log", "\"report\":" + json_line); };
-    call_log = std::make_unique<CallLog>(c);
-  }
 
   auto queue_list = [&] {
     std::vector<std::string> all = o.queues;
