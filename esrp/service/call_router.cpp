@@ -170,11 +170,6 @@ void LiveCalls::forget_started_before(std::chrono::steady_clock::time_point t) {
   std::erase_if(calls_, [t](const auto& kv) { return kv.second.since < t; });
 }
 
-std::size_t LiveCalls::size() const {
-  std::lock_guard lock(mutex_);
-  return calls_.size();
-}
-
 CallRouter::CallRouter(boost::asio::io_context& io, CallRouterConfig config,
                        std::shared_ptr<policy::PolicyStore> policies, CallRouterSinks sinks,
                        std::shared_ptr<LiveCalls> live)

@@ -63,7 +63,6 @@ class LiveCalls {
   std::optional<Ids> take(const std::string& sip_call_id);  // the call ended: forgotten
   // A call whose end never came through us (a caller that vanished) is forgotten after a day.
   void forget_started_before(std::chrono::steady_clock::time_point t);
-  std::size_t size() const;
 
  private:
   mutable std::mutex mutex_;
