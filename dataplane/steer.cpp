@@ -67,4 +67,13 @@ ng911_steer_stats CallIdSteering::stats() const {
   return total;
 }
 
+std::unique_ptr<CallIdSteering> steer_if_possible(std::span<const int> socket_fds, std::string& why) {
+  try {
+    return std::make_unique<CallIdSteering>(socket_fds);
+  } catch (const std::exception& e) {
+    why = e.what();
+    return nullptr;
+  }
+}
+
 }  // namespace ng911::dataplane

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <memory>
 #include <span>
+#include <string>
 
 #include "ng911_steer.h"
 
@@ -31,5 +32,9 @@ class CallIdSteering {
   std::unique_ptr<Impl> impl_;
   std::uint32_t loops_ = 0;
 };
+
+// Steering for a group where this process may have it; otherwise null, with the reason in `why`
+// (no CAP_BPF, a socket the map refuses), and the group keeps the kernel's 4-tuple hash.
+std::unique_ptr<CallIdSteering> steer_if_possible(std::span<const int> socket_fds, std::string& why);
 
 }  // namespace ng911::dataplane

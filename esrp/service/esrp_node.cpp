@@ -212,12 +212,9 @@ int run_esrp(const EsrpOptions& o) {
   if (loops.size() > 1) {
     std::vector<int> fds;
     for (const auto& loop : loops) fds.push_back(loop->proxy->udp_socket_fd());
-    try {
-      steer = std::make_unique<dataplane::CallIdSteering>(fds);
-      steering = "call-id";
-    } catch (const std::exception& e) {
-      warn("steering_unavailable", "\"why\":" + q(e.what()) + ",\"fallback\":\"the kernel's 4-tuple hash\"");
-    }
+    std::string why;
+    if ((steer = dataplane::steer_if_possible(fds, why))) steering = "call-id";
+    else warn("steering_unavailable", "\"why\":" + q(why) + ",\"fallback\":\"the kernel's 4-tuple hash\"");
   }
 
   MetricsPage page;

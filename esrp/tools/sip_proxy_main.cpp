@@ -71,13 +71,11 @@ int main(int argc, char** argv) {
     if (threads > 1 && vm["steer-call-id"].as<bool>()) {
       std::vector<int> fds;
       for (const auto& p : proxies) fds.push_back(p->udp_socket_fd());
-      try {
-        steer = std::make_unique<ng911::dataplane::CallIdSteering>(fds);
-        steering = "call-id";
-      } catch (const std::exception& e) {
-        std::cerr << "{\"event\":\"steering_unavailable\",\"why\":\"" << e.what()
+      std::string why;
+      if ((steer = ng911::dataplane::steer_if_possible(fds, why))) steering = "call-id";
+      else
+        std::cerr << "{\"event\":\"steering_unavailable\",\"why\":\"" << why
                   << "\",\"fallback\":\"the kernel's 4-tuple hash\"}" << std::endl;
-      }
     }
     boost::asio::signal_set signals(io, SIGINT, SIGTERM);
     signals.async_wait([&](boost::system::error_code, int) {
