@@ -149,12 +149,11 @@ expect_eq "$got" "SIP/2.0 483 Too Many Hops" "after torture messages and garbage
 # §18.1.2: a response whose top Via is not the proxy's is dropped, not forwarded.
 hop="$(free_port)"
 start_proxy "udp:127.0.0.1:$hop"
-got="$(python3 - "$proxy_port" "$hop" <<'PY'
+got="$(PYTHONPATH="$here" python3 - "$proxy_port" "$hop" <<'PY'
 import socket, sys
+from proxy_peers import udp_peers
 proxy, hop = int(sys.argv[1]), int(sys.argv[2])
-downstream = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); downstream.bind(("127.0.0.1", hop)); downstream.settimeout(3)
-client = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); client.bind(("127.0.0.1", 0)); client.settimeout(1)
-port = client.getsockname()[1]
+downstream, client, port = udp_peers(hop, 3, 1)
 client.sendto(("OPTIONS sip:x@127.0.0.1:%d SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:5999;branch=z9hG4bKrport1;rport\r\n"
                "Max-Forwards: 70\r\nFrom: <sip:a@127.0.0.1>;tag=1\r\nTo: <sip:b@127.0.0.1>\r\nCall-ID: rport1\r\n"
                "CSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n" % proxy).encode(), ("127.0.0.1", proxy))
@@ -187,18 +186,17 @@ for _ in 1 2 3; do
   if grep -q listening "$tmp/loop.log"; then pids+=($loop_pid); break; fi
 done
 hop="$(free_port)"
-got="$(python3 - "$self_port" "$hop" <<'PY'
-import socket, sys
+got="$(PYTHONPATH="$here" python3 - "$self_port" "$hop" <<'PY'
+import sys
+from proxy_peers import udp_peers
 proxy, hop = int(sys.argv[1]), int(sys.argv[2])
+downstream, client, port = udp_peers(hop, 5, 5)
 def request(ruri, extra=""):
     return ("OPTIONS %s SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:%%d;branch=z9hG4bK%%s\r\nMax-Forwards: 70\r\n"
             "From: <sip:a@127.0.0.1>;tag=1\r\nTo: <sip:b@127.0.0.1>\r\nCall-ID: %%s\r\nCSeq: 1 OPTIONS\r\n%s"
             "Content-Length: 0\r\n\r\n") % (ruri, extra)
-client = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); client.bind(("127.0.0.1", 0)); client.settimeout(5)
-port = client.getsockname()[1]
 client.sendto((request("sip:x@127.0.0.1:%d" % proxy) % (port, "loop1", "loop1")).encode(), ("127.0.0.1", proxy))
 answer = client.recv(65535).decode().split("\r\n")[0]
-downstream = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); downstream.bind(("127.0.0.1", hop)); downstream.settimeout(5)
 client.sendto((request("sip:127.0.0.1:%d;lr" % proxy, "Route: <sip:target@127.0.0.1:%d>\r\n" % hop) % (port, "strict1", "strict1")).encode(),
               ("127.0.0.1", proxy))
 line = downstream.recv(65535).decode().split("\r\n")[0]
@@ -213,12 +211,11 @@ expect_eq "$got" "SIP/2.0 482 Loop Detected | OPTIONS sip:target@127.0.0.1:$hop 
 # the proxy's downstream, whatever its own retransmissions).
 hop="$(free_port)"
 start_proxy "udp:127.0.0.1:$hop"
-got="$(python3 - "$proxy_port" "$hop" <<'PY'
-import socket, sys, time
+got="$(PYTHONPATH="$here" python3 - "$proxy_port" "$hop" <<'PY'
+import sys, time
+from proxy_peers import udp_peers
 proxy, hop = int(sys.argv[1]), int(sys.argv[2])
-downstream = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); downstream.bind(("127.0.0.1", hop)); downstream.settimeout(0.5)
-client = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); client.bind(("127.0.0.1", 0)); client.settimeout(0.5)
-port = client.getsockname()[1]
+downstream, client, port = udp_peers(hop, 0.5, 0.5)
 def invite(branch, call_id):
     # The Via names another host than the packet's source: the proxy stamps received= on it.
     return ("INVITE sip:psap@127.0.0.1:%d SIP/2.0\r\nVia: SIP/2.0/UDP 192.0.2.1:%d;branch=%s\r\nMax-Forwards: 70\r\n"
