@@ -170,8 +170,12 @@ python3 "$here/make_uac.py" INVITE value > "$tmp/loops-uac.xml"
 timeout 90 sipp -sf "$tmp/loops-uac.xml" "127.0.0.1:$esrp_port" -i 127.0.0.1 -p "$(free_port)" -m 20 -r 10 -nostdin \
   -timeout 60 -timeout_error >"$tmp/loops-uac.out" 2>&1 && pass "two loops: 20 calls completed" || fail "two loops: calls failed"
 callee_done psap0 && pass "two loops: PSAP 0 took the 20 calls" || fail "two loops: PSAP 0 did not take them"
-sleep 0.6  # the page is rendered every 500 ms
-curl -s "http://127.0.0.1:$http_port/metrics" > "$tmp/metrics-loops.txt"
+# The page is rendered every 500 ms: wait (5 s at most) for one after the last call.
+for _ in $(seq 50); do
+  curl -s "http://127.0.0.1:$http_port/metrics" > "$tmp/metrics-loops.txt"
+  grep -q 'ng911_esrp_calls_total{outcome="answered"} 20$' "$tmp/metrics-loops.txt" && break
+  sleep 0.1
+done
 grep -q 'ng911_esrp_calls_total{outcome="answered"} 20$' "$tmp/metrics-loops.txt" \
   && pass "two loops: /metrics counts the 20 answered calls of both loops" \
   || fail "two loops: /metrics: $(grep 'ng911_esrp_calls_total' "$tmp/metrics-loops.txt" | tr '\n' ' ')"
