@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
-"""A PSAP queue over TCP that answers each INVITE and then hangs up the way many SIP stacks do:
-its BYE goes to the ESRP's Record-Route URI over a TCP connection of its own (the ESRP's
+"""A PSAP queue over TCP that answers each INVITE and, once the caller's ACK is in, hangs up the
+way many SIP stacks do: its BYE goes to the ESRP's Record-Route URI over a TCP connection of its
+own (the ESRP's
 connection to it comes from a port that is not the ESRP's listening one), so with several event
 loops the BYE may reach another loop than the one that routed the call.
 
@@ -79,6 +80,10 @@ def hang_up(invite_head, to_tag, results):
         results.append((call_id, 0))
 
 
+answered = {}  # Call-ID -> (the INVITE's header block, our To tag), until the caller's ACK
+answered_lock = threading.Lock()
+
+
 def serve(conn, results, done):
     buffer = [b""]
     with conn:
@@ -87,8 +92,15 @@ def serve(conn, results, done):
             if message is None:
                 return
             head, _ = message
+            if head.startswith("ACK "):
+                # The call is up: hang up (the ACK may come over another connection than the INVITE).
+                with answered_lock:
+                    call = answered.pop(headers(head, "Call-ID")[0], None)
+                if call:
+                    threading.Thread(target=hang_up, args=(call[0], call[1], results), daemon=True).start()
+                continue
             if not head.startswith("INVITE "):
-                continue  # the ACK, or anything else: nothing to answer
+                continue
             to_tag = uuid.uuid4().hex[:8]
             answer = ("SIP/2.0 200 OK\r\n" + "".join("Via: %s\r\n" % v for v in headers(head, "Via"))
                       + "".join("Record-Route: %s\r\n" % r for r in headers(head, "Record-Route"))
@@ -96,9 +108,9 @@ def serve(conn, results, done):
                       % (headers(head, "From")[0], headers(head, "To")[0], to_tag, headers(head, "Call-ID")[0],
                          headers(head, "CSeq")[0])
                       + "Contact: <sip:psap@127.0.0.1:%d;transport=tcp>\r\nContent-Length: 0\r\n\r\n" % PORT)
+            with answered_lock:
+                answered[headers(head, "Call-ID")[0]] = (head, to_tag)
             conn.sendall(answer.encode())
-            # Hang up a moment later, once the caller's ACK has gone through.
-            threading.Timer(0.3, hang_up, (head, to_tag, results)).start()
 
 
 def main():
