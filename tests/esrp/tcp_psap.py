@@ -1,9 +1,8 @@
 #!/usr/bin/env python3
 """A PSAP queue over TCP that answers each INVITE and, once the caller's ACK is in, hangs up the
 way many SIP stacks do: its BYE goes to the ESRP's Record-Route URI over a TCP connection of its
-own (the ESRP's
-connection to it comes from a port that is not the ESRP's listening one), so with several event
-loops the BYE may reach another loop than the one that routed the call.
+own (the ESRP's connection to it comes from a port that is not the ESRP's listening one), so with
+several event loops the BYE may reach another loop than the one that routed the call.
 
 usage: tcp_psap.py PORT CALLS
 Prints one line per call hung up: "<Call-ID> <status of the BYE's answer, 0 for none within 3 s>";
