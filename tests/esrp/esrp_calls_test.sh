@@ -127,7 +127,9 @@ curl -s "http://127.0.0.1:$http_port/metrics" > "$tmp/metrics.txt"
 grep -q 'ng911_esrp_calls_total{outcome="shed"} [1-9]' "$tmp/metrics.txt" && pass "shedding counted in /metrics" || fail "no shed metric"
 grep -q 'ng911_esrp_routing_seconds_count [1-9]' "$tmp/metrics.txt" && pass "routing latency in /metrics" || fail "no routing latency"
 grep -q 'ng911_esrp_lost_seconds_count [1-9]' "$tmp/metrics.txt" && pass "LoST latency in /metrics" || fail "no LoST latency"
-[ "$(curl -s "http://127.0.0.1:$http_port/healthz")" = ok ] && pass "/healthz ok" || fail "/healthz"
+# The body, then the status and curl's exit code: a failure says which of them was wrong.
+healthz="$(curl -s -w '|%{http_code}|%{exitcode}' "http://127.0.0.1:$http_port/healthz")"
+[ "$healthz" = $'ok\n|200|0' ] && pass "/healthz ok" || fail "/healthz: body|status|curl exit: '$healthz'"
 wait "$ringing" 2>/dev/null || true
 callee_done psap0 || true
 
