@@ -6,7 +6,8 @@
 // survives the ESRP being stopped or killed. A writer thread fdatasyncs the spool every
 // flush_interval, so a crash of the whole machine can lose at most the events of that last
 // interval which PostgreSQL had not yet committed. The same thread copies the spool into
-// PostgreSQL in batches (INSERT ... ON CONFLICT (event_uid) DO NOTHING), records how far it got,
+// PostgreSQL in batches (each spool line is a row of COPY's text format, so a batch is one COPY;
+// records that may be there already go through INSERT ... ON CONFLICT), records how far it got,
 // deletes spool segments that are wholly in the database, and reconnects with backoff while
 // PostgreSQL is down. A new CallLog on the same spool directory first sends what the database
 // does not have yet; event_uid (ESRP id, boot id, sequence) makes sending twice harmless.
@@ -33,7 +34,7 @@ struct CallLogConfig {
   std::filesystem::path spool_dir;   // created if missing; one CallLog at a time (locked)
   std::string esrp_id;               // this ESRP node, in every event and event_uid
   std::chrono::milliseconds flush_interval{50};  // writer wake-up and spool fdatasync period
-  std::size_t batch = 500;                       // events per INSERT
+  std::size_t batch = 500;                       // events per COPY
   std::uint64_t segment_bytes = 16 << 20;        // spool file size at which a new one starts
   std::chrono::milliseconds reconnect_min{100}, reconnect_max{5000};  // backoff while the database is down
   int connect_timeout_s = 5;         // libpq connect_timeout, so that shutdown is bounded
@@ -56,7 +57,7 @@ struct CallLogCounters {
   std::uint64_t memory_pending = 0;  // of those, not yet in PostgreSQL (lost if the process dies)
   std::uint64_t dropped = 0;         // events lost: the spool failing and the memory backlog full
   std::uint64_t rejected = 0;        // spool records PostgreSQL or the parser refused, moved to rejected.log
-  std::uint64_t batches = 0;         // INSERT statements that stored a batch (one transaction each)
+  std::uint64_t batches = 0;         // batches stored whole (one COPY, one transaction each)
 };
 
 class CallLog {

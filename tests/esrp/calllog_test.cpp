@@ -346,14 +346,17 @@ BOOST_AUTO_TEST_CASE(awkward_events_are_kept_not_lost) {
     add("route", "g@x", "");
     add("route", "h\xc0\xaf@x", R"({"ok":true})");                 // overlong UTF-8 in a field
     add("route", "i@x", " {\"a\":\"tab\\tand \\u0001\", \"n\": [1, 2.5]}");  // clean, copied as it is
+    // What COPY's text format escapes (tab, newline, carriage return, backslash), raw in a field
+    // and in the detail's white space.
+    add("kind\\with\tescapes", "j\t\n\r\\@x", "{\n\t\"a\": \"b\\\\c\\n\"\r\n}");
     BOOST_TEST(log.flush());
     BOOST_TEST(log.counters().rejected == 0u);
-    BOOST_TEST(log.counters().written == 9u);
+    BOOST_TEST(log.counters().written == 10u);
   }
   pqxx::connection conn(db.conninfo());
   pqxx::read_transaction tx(conn);
   auto rows = tx.exec("SELECT sip_call_id, kind, detail, at FROM esrp.call_event ORDER BY id");
-  BOOST_REQUIRE_EQUAL(rows.size(), 9u);
+  BOOST_REQUIRE_EQUAL(rows.size(), 10u);
   BOOST_TEST(rows[0][2].as<std::string>() == R"({"unparsed_detail": "not json {"})");
   BOOST_TEST(rows[1][2].as<std::string>() == R"({"unparsed_detail": "[1, 2]"})");
   BOOST_TEST(rows[2][0].as<std::string>() == "c\xEF\xBF\xBD@x");
@@ -366,6 +369,9 @@ BOOST_AUTO_TEST_CASE(awkward_events_are_kept_not_lost) {
   BOOST_TEST(rows[7][2].as<std::string>() == R"({"ok": true})");
   BOOST_TEST(rows[8][0].as<std::string>() == "i@x");
   BOOST_TEST(rows[8][2].as<std::string>() == R"({"a": "tab\tand \u0001", "n": [1, 2.5]})");
+  BOOST_TEST(rows[9][0].as<std::string>() == "j\t\n\r\\@x");
+  BOOST_TEST(rows[9][1].as<std::string>() == "kind\\with\tescapes");
+  BOOST_TEST(rows[9][2].as<std::string>() == R"({"a": "b\\c\n"})");
   auto stamped = tx.exec1("SELECT extract(epoch FROM at)::float8 FROM esrp.call_event ORDER BY id LIMIT 1")[0].as<double>();
   double t0 = std::chrono::duration<double>(before.time_since_epoch()).count();
   BOOST_TEST(stamped >= t0 - 0.001);
@@ -532,6 +538,77 @@ BOOST_AUTO_TEST_CASE(replay_of_events_already_stored_changes_nothing) {
     BOOST_TEST(c.rejected == 0u);
   }
   BOOST_TEST(numbers_in_order(db.conninfo()) == iota(300), boost::test_tools::per_element());
+}
+
+// Records this run already stored once (a commit whose answer never came back, or a record
+// both in the spool and in memory after a failed spool write) come again in a batch of its own:
+// the batch's COPY meets the unique event_uid, and the batch goes again, skipping those.
+BOOST_AUTO_TEST_CASE(own_records_stored_before_are_skipped_not_refused) {
+  TestDatabase db;
+  SpoolDir spool;
+  CallLog log(config_for(db.conninfo(), spool));
+  log.append(numbered(0));
+  BOOST_REQUIRE(log.flush());
+  // The next event's uid is the first's with the next sequence number.
+  pqxx::connection conn(db.conninfo());
+  {
+    pqxx::work tx(conn);
+    std::string first = tx.exec1("SELECT event_uid FROM esrp.call_event")[0].as<std::string>();
+    BOOST_REQUIRE(first.ends_with(":0"));
+    std::string second = first.substr(0, first.size() - 1) + "1";
+    tx.exec_params("INSERT INTO esrp.call_event (event_uid, esrp_id, at, kind, detail) "
+                   "VALUES ($1, 'esrp-test.example', now(), 'route', '{\"n\": 1, \"stored\": \"before\"}')",
+                   second);
+    tx.commit();
+  }
+  for (int n = 1; n < 4; ++n) log.append(numbered(n));
+  BOOST_REQUIRE(log.flush());
+  auto c = log.counters();
+  BOOST_TEST(c.written == 4u);
+  BOOST_TEST(c.duplicates == 1u);
+  BOOST_TEST(c.rejected == 0u);
+  BOOST_TEST(c.batches == 2u);  // the second batch whole again, not record by record
+  BOOST_TEST(numbers_in_order(db.conninfo()) == iota(4), boost::test_tools::per_element());
+  BOOST_TEST(scalar(db.conninfo(), "SELECT count(*) FROM esrp.call_event WHERE detail->>'stored' = 'before'") == 1);
+}
+
+// A spool that an earlier version left, in its format (a JSON object per line), is still sent.
+BOOST_AUTO_TEST_CASE(spool_of_json_records_from_an_earlier_version_is_sent) {
+  TestDatabase db;
+  SpoolDir spool;
+  {
+    std::ofstream out(spool.path() / "segment-00000000000000000007.spool", std::ios::binary);
+    out << R"({"event_uid":"old:1","esrp_id":"esrp-old","at":"2026-11-20T10:00:00.250000Z","sip_call_id":"a\tb@x",)"
+        << R"("emergency_call_id":"urn:emergency:uid:callid:1:esrp-old","incident_id":"urn:emergency:uid:incidentid:1:esrp-old",)"
+        << R"("kind":"call_start","detail":{"n":0,"from":"back\\slash"}})" << "\n";
+    out << R"({"event_uid":"old:2","esrp_id":"esrp-old","at":"2026-11-20T10:00:01Z","sip_call_id":"",)"
+        << R"("emergency_call_id":"","incident_id":"","kind":"notify","detail":{"n":1}})" << "\n";
+  }
+  CallLog log(config_for(db.conninfo(), spool));
+  BOOST_TEST(log.counters().spooled_pending == 2u);
+  BOOST_REQUIRE(log.flush());
+  auto c = log.counters();
+  BOOST_TEST(c.written == 2u);
+  BOOST_TEST(c.replayed == 2u);
+  BOOST_TEST(c.rejected == 0u);
+  pqxx::connection conn(db.conninfo());
+  pqxx::read_transaction tx(conn);
+  auto rows = tx.exec(
+      "SELECT event_uid, esrp_id, to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US'), sip_call_id, "
+      "emergency_call_id, incident_id, kind, detail::text FROM esrp.call_event ORDER BY id");
+  BOOST_REQUIRE_EQUAL(rows.size(), 2u);
+  BOOST_TEST(rows[0][0].as<std::string>() == "old:1");
+  BOOST_TEST(rows[0][1].as<std::string>() == "esrp-old");
+  BOOST_TEST(rows[0][2].as<std::string>() == "2026-11-20T10:00:00.250000");
+  BOOST_TEST(rows[0][3].as<std::string>() == "a\tb@x");
+  BOOST_TEST(rows[0][4].as<std::string>() == "urn:emergency:uid:callid:1:esrp-old");
+  BOOST_TEST(rows[0][5].as<std::string>() == "urn:emergency:uid:incidentid:1:esrp-old");
+  BOOST_TEST(rows[0][6].as<std::string>() == "call_start");
+  BOOST_TEST(rows[0][7].as<std::string>() == R"({"n": 0, "from": "back\\slash"})");
+  BOOST_TEST(rows[1][3].is_null());
+  BOOST_TEST(rows[1][4].is_null());
+  BOOST_TEST(rows[1][5].is_null());
+  BOOST_TEST(rows[1][7].as<std::string>() == R"({"n": 1})");
 }
 
 BOOST_AUTO_TEST_CASE(database_goes_away_and_comes_back) {
