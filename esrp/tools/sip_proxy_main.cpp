@@ -66,7 +66,7 @@ int main(int argc, char** argv) {
     }
     auto& io = *loops.front();
     auto& proxy = *proxies.front();
-    std::string steering = "kernel";
+    std::string steering = threads > 1 ? "kernel" : "none";  // as ng911-esrp says it
     std::unique_ptr<ng911::dataplane::CallIdSteering> steer;
     if (threads > 1 && vm["steer-call-id"].as<bool>()) {
       std::vector<int> fds;
