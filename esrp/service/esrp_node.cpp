@@ -54,7 +54,8 @@ void render(std::string& out, const LoopFigures& f, const QueueMonitor* queues, 
                                            {"retransmissions_absorbed", c.retransmissions_absorbed},
                                            {"timeouts", c.timeouts},          {"transport_failures", c.transport_failures},
                                            {"malformed", c.malformed},        {"retargets", c.retargets},
-                                           {"branch_timeouts", c.branch_timeouts}, {"shed", c.shed}};
+                                           {"branch_timeouts", c.branch_timeouts}, {"shed", c.shed},
+                                           {"handed_off", c.handed_off}};
   write_counter(out, "ng911_esrp_sip_total", "SIP proxy events.", "event", sip);
   write_gauge(out, "ng911_esrp_pending_requests", "Requests awaiting their final answer.", double(f.pending));
   write_gauge(out, "ng911_esrp_transactions", "SIP transactions held.", double(f.transactions));
@@ -207,6 +208,11 @@ int run_esrp(const EsrpOptions& o) {
     if (pc.tls) pc.tls->port = main_loop.proxy->tls_port();
   }
   sip::StatefulProxy& proxy = *main_loop.proxy;
+  if (loops.size() > 1) {
+    std::vector<sip::StatefulProxy*> proxies;
+    for (const auto& loop : loops) proxies.push_back(loop->proxy.get());
+    sip::StatefulProxy::join_loops(proxies);
+  }
   std::string steering = loops.size() > 1 ? "kernel" : "none";
   std::unique_ptr<dataplane::CallIdSteering> steer;
   if (loops.size() > 1) {
@@ -375,6 +381,7 @@ int run_esrp(const EsrpOptions& o) {
   if (call_log) call_log->flush();
   log("stopped", "\"requests\":" + std::to_string(c.requests) + ",\"forwarded\":" + std::to_string(c.forwarded) +
                      ",\"retargets\":" + std::to_string(c.retargets) + ",\"shed\":" + std::to_string(c.shed) +
+                     ",\"handed_off\":" + std::to_string(c.handed_off) +
                      ",\"requests_per_loop\":[" + per_loop + "]");
   return 0;
 }

@@ -3,6 +3,7 @@
 #include <queue>
 #include <unordered_map>
 
+#include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 
 #include "sip/builder.h"
@@ -64,6 +65,13 @@ struct StatefulProxy::Impl : std::enable_shared_from_this<Impl> {
     bool operator>(const Wake& o) const { return at > o.at; }
   };
   std::priority_queue<Wake, std::vector<Wake>, std::greater<>> wakes;
+  // The other event loops' proxies (StatefulProxy::join_loops), by the port they send from.
+  struct Sibling {
+    std::uint16_t port;
+    asio::io_context* io;
+    std::weak_ptr<Impl> proxy;
+  };
+  std::vector<Sibling> siblings;
 
   Impl(asio::io_context& ctx, ProxyConfig c) : io(ctx), config(std::move(c)), ticker(ctx) {}
 
@@ -168,7 +176,7 @@ struct StatefulProxy::Impl : std::enable_shared_from_this<Impl> {
   void on_message(std::string bytes, const Endpoint& from) {
     Message m = Message::parse(std::move(bytes), {.stream = from.protocol != Protocol::udp});
     if (m.is_request()) on_request(std::move(m), from);
-    else if (m.is_response() && m.ok()) on_response(std::move(m));
+    else if (m.is_response() && m.ok()) on_response(std::move(m), from);
     else ++counters.malformed;  // responses and garbage that do not parse are dropped
   }
 
@@ -625,7 +633,7 @@ struct StatefulProxy::Impl : std::enable_shared_from_this<Impl> {
     send_cancel(it->second.forwarded, it->second.target);
   }
 
-  void on_response(Message r) {
+  void on_response(Message r, const Endpoint& from) {
     ++counters.responses;
     std::string key;
     try {
@@ -635,11 +643,33 @@ struct StatefulProxy::Impl : std::enable_shared_from_this<Impl> {
     }
     auto it = clients.find(key);
     if (it == clients.end()) {
+      if (hand_to_sibling(r, from)) return;
       // A 2xx retransmission after our transaction ended: forward statelessly (§16.7 step 10).
       forward_stateless_response(r);
       return;
     }
     client_actions(key, it->second.tx.on_response(std::move(r), Clock::now()));
+  }
+
+  // A response whose top Via names the port another loop sends its requests from belongs to that
+  // loop's transaction: its own thread takes it from here.
+  bool hand_to_sibling(const Message& r, const Endpoint& from) {
+    if (siblings.empty()) return false;
+    auto vias = r.vias();
+    if (vias.empty()) return false;
+    const Via& top = vias[0];
+    unsigned port = top.port.value_or(5060);
+    for (const Sibling& s : siblings) {
+      if (s.port != port) continue;
+      boost::system::error_code ec;
+      if (asio::ip::make_address(std::string(top.host), ec) != transport->address() || ec) return false;
+      ++counters.handed_off;
+      asio::post(*s.io, [proxy = s.proxy, bytes = std::string(r.bytes()), from]() mutable {
+        if (auto sibling = proxy.lock()) sibling->on_message(std::move(bytes), from);
+      });
+      return true;
+    }
+    return false;
   }
 
   // §18.1.2: a response whose top Via is not ours is not ours to forward.
@@ -786,8 +816,17 @@ ProxyCounters& ProxyCounters::operator+=(const ProxyCounters& o) {
   retransmissions_absorbed += o.retransmissions_absorbed, timeouts += o.timeouts;
   transport_failures += o.transport_failures, malformed += o.malformed, retargets += o.retargets;
   branch_timeouts += o.branch_timeouts, large_over_tcp += o.large_over_tcp, udp_fallbacks += o.udp_fallbacks;
-  shed += o.shed;
+  shed += o.shed, handed_off += o.handed_off;
   return *this;
+}
+
+void StatefulProxy::join_loops(const std::vector<StatefulProxy*>& loops) {
+  for (StatefulProxy* p : loops) {
+    p->impl_->siblings.clear();
+    for (StatefulProxy* other : loops)
+      if (other != p && other->impl_->own_port)
+        p->impl_->siblings.push_back({other->impl_->outbound->port(), &other->impl_->io, other->impl_});
+  }
 }
 const ProxyCounters& StatefulProxy::counters() const { return impl_->counters; }
 std::size_t StatefulProxy::pending() const { return impl_->pending_count; }

@@ -90,7 +90,8 @@ struct ProxyConfig {
 struct ProxyCounters {
   std::uint64_t requests = 0, responses = 0, forwarded = 0, rejected = 0, retransmissions_absorbed = 0,
                 timeouts = 0, transport_failures = 0, malformed = 0, retargets = 0, branch_timeouts = 0,
-                large_over_tcp = 0, udp_fallbacks = 0, shed = 0;
+                large_over_tcp = 0, udp_fallbacks = 0, shed = 0,
+                handed_off = 0;  // responses passed to the loop that holds their transaction
   ProxyCounters& operator+=(const ProxyCounters& o);  // another event loop's
 };
 
@@ -109,6 +110,12 @@ class StatefulProxy {
   // Graceful stop: new requests outside a dialog get 503 (the caller's proxy tries another
   // ESRP); transactions and dialogs under way go on.
   void drain();
+  // With shared_port: the proxies of every event loop of the process, this one among them. A
+  // response that reaches one loop for a client transaction of another (its peer sent it to the
+  // shared port, by the Call-ID steered to the call's loop, instead of to the port in the Via,
+  // which names the loop that sent the request) is then handed to that loop instead of dropped.
+  // Call once, before the loops run; each io_context must outlive every loop's run.
+  static void join_loops(const std::vector<StatefulProxy*>& loops);
 
  private:
   struct Impl;

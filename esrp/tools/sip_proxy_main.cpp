@@ -64,6 +64,11 @@ int main(int argc, char** argv) {
       config.port = proxies.front()->port();  // the others join the port the first one got
       if (config.tls) config.tls->port = proxies.front()->tls_port();
     }
+    if (threads > 1) {
+      std::vector<StatefulProxy*> all;
+      for (const auto& p : proxies) all.push_back(p.get());
+      StatefulProxy::join_loops(all);
+    }
     auto& io = *loops.front();
     auto& proxy = *proxies.front();
     std::string steering = threads > 1 ? "kernel" : "none";  // as ng911-esrp says it
@@ -101,6 +106,7 @@ int main(int argc, char** argv) {
               << ",\"transport_failures\":" << c.transport_failures << ",\"malformed\":" << c.malformed
               << ",\"retargets\":" << c.retargets << ",\"branch_timeouts\":" << c.branch_timeouts
               << ",\"large_over_tcp\":" << c.large_over_tcp << ",\"udp_fallbacks\":" << c.udp_fallbacks
+              << ",\"handed_off\":" << c.handed_off
               << ",\"requests_per_loop\":[" << per_loop << "]}"
               << std::endl;
     return 0;

@@ -197,7 +197,8 @@ fi
 
 # 12. Two loops, and a PSAP that hangs up over a TCP connection of its own (to the ESRP's
 #     Record-Route URI, as SIP stacks without connection reuse do): the kernel hands each such
-#     connection to either loop, and every call's end is still logged, with its ids.
+#     connection to either loop, and every call's end is still logged, with its ids, and every
+#     BYE answered.
 start_esrp --default-location "30.265 -97.735" --threads 2
 python3 "$here/tcp_psap.py" "$psap0_port" 10 >"$tmp/tcp-psap.out" 2>&1 &
 tcp_psap=$!
@@ -214,4 +215,8 @@ ids="$(awk 'NF == 2 { printf "%s\x27%s\x27", (n++ ? "," : ""), $1 }' "$tmp/tcp-p
 ended="$(psql -X -A -t -q -c "SELECT count(DISTINCT sip_call_id) FROM esrp.call_event WHERE sip_call_id IN (${ids:-''})
   AND kind = 'call_end' AND detail->>'by' = 'bye' AND incident_id IS NOT NULL")"
 expect_eq "$ended" 10 "PSAP hangs up, two loops: every call's end logged with its ids, whichever loop got the BYE"
+# SIPp answers the BYE at the ESRP's listening port, where the Call-ID steers it to the call's
+# loop: a BYE that came in on the other loop has its answer handed over to that loop.
+expect_eq "$(awk 'NF == 2 && $2 == 200' "$tmp/tcp-psap.out" | wc -l)" 10 \
+  "PSAP hangs up, two loops: every BYE answered 200, whichever loop took it ($(grep -o '"handed_off":[0-9]*' "$tmp/esrp.log" | tail -1))"
 finish

@@ -7,9 +7,9 @@ several event loops the BYE may reach another loop than the one that routed the 
 usage: tcp_psap.py PORT CALLS
 Prints one line per call hung up: "<Call-ID> <status of the BYE's answer, 0 for none within 3 s>";
 exits 0 once CALLS calls were answered and hung up, 1 if that did not happen within 60 s.
-(The BYE's answer may not come back: SIPp, as the caller, sends its responses to the ESRP's
-listening port instead of the Via's, where they reach the loop that routed the call, not the
-one that holds the BYE's transaction.)"""
+(SIPp, as the caller, sends its answer to the BYE to the ESRP's listening port instead of the
+Via's, where it reaches the loop that routed the call, not always the one that holds the BYE's
+transaction: the ESRP must hand it over for the status to be 200.)"""
 import re
 import socket
 import sys
