@@ -128,10 +128,9 @@ void copy_rows(pqxx::work& tx, const std::string& table, const std::string& rows
 // fields: whether PostgreSQL takes their values is its to say), or a record in the JSON format
 // of versions before the COPY rows (one object per line). Anything else is not a record.
 std::optional<std::string> earlier_record(std::string_view line) {
-  if (!line.starts_with('{')) {
-    if (std::count(line.begin(), line.end(), '\t') != kFieldCount - 1) return std::nullopt;
-    return std::string(line);
-  }
+  // Tabs first: a row's ESRP id could begin with '{', and JSON records have no raw tab.
+  if (std::count(line.begin(), line.end(), '\t') == kFieldCount - 1) return std::string(line);
+  if (!line.starts_with('{')) return std::nullopt;
   json record = json::parse(line, nullptr, false);
   if (!record.is_object()) return std::nullopt;
   std::array<std::string, kFieldCount> values;

@@ -662,7 +662,8 @@ struct StatefulProxy::Impl : std::enable_shared_from_this<Impl> {
     for (const Sibling& s : siblings) {
       if (s.port != port) continue;
       boost::system::error_code ec;
-      if (asio::ip::make_address(std::string(top.host), ec) != transport->address() || ec) return false;
+      auto host = asio::ip::make_address(std::string(top.host), ec);
+      if (ec || host != transport->address()) return false;
       ++counters.handed_off;
       asio::post(*s.io, [proxy = s.proxy, bytes = std::string(r.bytes()), from]() mutable {
         if (auto sibling = proxy.lock()) sibling->on_message(std::move(bytes), from);
