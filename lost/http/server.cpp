@@ -5,6 +5,7 @@
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
+#include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/signal_set.hpp>
@@ -62,7 +63,9 @@ struct Server::Impl {
   ServerCounters counters;
   std::unique_ptr<ssl::context> tls;
   std::vector<std::unique_ptr<asio::io_context>> contexts;
-  std::vector<std::unique_ptr<tcp::acceptor>> acceptors;
+  std::unique_ptr<tcp::acceptor> acceptor;  // on contexts[0]
+  // The other contexts wait for connections without work of their own until stop().
+  std::vector<asio::executor_work_guard<asio::io_context::executor_type>> idle_guards;
   unsigned short bound_port = 0;
 
   template <class Stream>
@@ -145,10 +148,16 @@ struct Server::Impl {
     co_await serve(stream, remote);
   }
 
-  awaitable<void> accept_loop(tcp::acceptor& acceptor) {
-    for (;;) {
+  // One acceptor, its connections dealt to the threads in turn (each connection lives on one
+  // io_context, so the threads still share nothing while serving). Not one SO_REUSEPORT acceptor
+  // per thread: any other process of the same user could then bind the same port too and
+  // silently take part of the connections (a second server started by mistake, or a test's port
+  // picked twice) instead of failing to start.
+  awaitable<void> accept_loop() {
+    for (std::size_t next = 0;; next = (next + 1) % contexts.size()) {
       beast::error_code ec;
-      tcp::socket socket = co_await acceptor.async_accept(asio::redirect_error(use_awaitable, ec));
+      tcp::socket socket =
+          co_await acceptor->async_accept(*contexts[next], asio::redirect_error(use_awaitable, ec));
       if (ec == asio::error::operation_aborted) co_return;
       if (ec) continue;
       if (static_cast<std::size_t>(counters.open_connections.load()) >= options.max_connections) {
@@ -157,7 +166,8 @@ struct Server::Impl {
         continue;
       }
       ++counters.accepted;
-      asio::co_spawn(acceptor.get_executor(), connection(std::move(socket)), asio::detached);
+      auto executor = socket.get_executor();
+      asio::co_spawn(executor, connection(std::move(socket)), asio::detached);
     }
   }
 };
@@ -180,30 +190,25 @@ Server::Server(ServerOptions options, Handler handler) : impl_(std::make_unique<
   }
   int threads = o.threads > 0 ? o.threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   auto address = asio::ip::make_address(o.address);
-  impl_->bound_port = o.port;
   for (int i = 0; i < threads; ++i) {
-    auto ctx = std::make_unique<asio::io_context>(1);
-    auto acceptor = std::make_unique<tcp::acceptor>(*ctx);
-    tcp::endpoint ep(address, impl_->bound_port);
-    acceptor->open(ep.protocol());
-    acceptor->set_option(asio::socket_base::reuse_address(true));
-    int one = 1;
-    ::setsockopt(acceptor->native_handle(), SOL_SOCKET, SO_REUSEPORT, &one, sizeof one);
-    boost::system::error_code ec;
-    acceptor->bind(ep, ec);
-    if (ec) throw std::system_error(ec, "cannot listen on " + o.address + ":" + std::to_string(impl_->bound_port));
-    acceptor->listen(asio::socket_base::max_listen_connections);
-    impl_->bound_port = acceptor->local_endpoint().port();
-    impl_->contexts.push_back(std::move(ctx));
-    impl_->acceptors.push_back(std::move(acceptor));
+    impl_->contexts.push_back(std::make_unique<asio::io_context>(1));
+    if (i > 0) impl_->idle_guards.push_back(asio::make_work_guard(*impl_->contexts.back()));
   }
+  tcp::endpoint ep(address, o.port);
+  impl_->acceptor = std::make_unique<tcp::acceptor>(*impl_->contexts.front());
+  impl_->acceptor->open(ep.protocol());
+  impl_->acceptor->set_option(asio::socket_base::reuse_address(true));  // past TIME_WAIT, not a live listener
+  boost::system::error_code ec;
+  impl_->acceptor->bind(ep, ec);
+  if (ec) throw std::system_error(ec, "cannot listen on " + o.address + ":" + std::to_string(o.port));
+  impl_->acceptor->listen(asio::socket_base::max_listen_connections);
+  impl_->bound_port = impl_->acceptor->local_endpoint().port();
 }
 
 Server::~Server() { stop(); }
 
 void Server::run() {
-  for (std::size_t i = 0; i < impl_->contexts.size(); ++i)
-    asio::co_spawn(*impl_->contexts[i], impl_->accept_loop(*impl_->acceptors[i]), asio::detached);
+  asio::co_spawn(*impl_->contexts.front(), impl_->accept_loop(), asio::detached);
   std::vector<std::thread> threads;
   for (std::size_t i = 1; i < impl_->contexts.size(); ++i) threads.emplace_back([this, i] { impl_->contexts[i]->run(); });
   impl_->contexts[0]->run();

@@ -1,7 +1,8 @@
 #pragma once
 // A small HTTP/1.1 server on Boost.Beast: keep-alive, optional TLS and mutual TLS (OpenSSL),
-// limits on header and body size, request time and connections. One io_context per thread,
-// each with its own SO_REUSEPORT acceptor, so that threads share nothing on the hot path.
+// limits on header and body size, request time and connections. One io_context per thread;
+// one acceptor deals the connections to them in turn, so that threads share nothing while they
+// serve, and a port in use makes the server fail to start instead of sharing it.
 #include <atomic>
 #include <chrono>
 #include <cstdint>

@@ -210,6 +210,18 @@ sid=ecrf-srv.test.example
 start_lost srv --server-id "$sid" --threads 2 --reload-check-seconds 3600
 url="http://127.0.0.1:${port[srv]}"
 wait_healthy srv "$url"
+# One acceptor deals connections to the two threads in turn: four fresh connections in a row
+# reach both, and each answers (a thread that never ran would leave every second one hanging).
+healthy=0
+for _ in 1 2 3 4; do curl -fsS -m 2 -o /dev/null "$url/healthz" && healthy=$((healthy + 1)); done
+expect_eq "$healthy" 4 "two threads: four connections in a row, each answered"
+# A port in use is an error at start, not a port shared with the first server.
+second_rc=0
+second="$(timeout 20 "$lost_bin" --listen "127.0.0.1:${port[srv]}" --db "dbname=$PGDATABASE" --threads 2 2>&1)" \
+  || second_rc=$?
+[ "$second_rc" -ne 0 ] && [[ "$second" == *"cannot listen on 127.0.0.1:${port[srv]}"* ]] \
+  && pass "a second server on the same port refuses to start (exit $second_rc)" \
+  || fail "second server on port ${port[srv]}: exit $second_rc: $(tail -2 <<<"$second")"
 fetch_metrics "$url"
 mapping_before="$(metric 'ng911_lost_queries_total{request="findService",result="mapping"}')"
 notfound_before="$(metric 'ng911_lost_queries_total{request="findService",result="notFound"}')"
