@@ -233,6 +233,11 @@ EcrfResult Ecrf::handle(std::string_view body, QueryOutcome& out) const {
   } catch (const BadRequest& e) {
     out.result = "badRequest";
     return Answer{error_document("badRequest", e.what())};
+  } catch (const std::exception& e) {
+    // A library (geometry, XML) refusing what our checks let through: the client gets LoST's own
+    // error for it, and the server goes on answering others.
+    out.result = "internalError";
+    return Answer{error_document("internalError", std::string("the request could not be answered: ") + e.what())};
   }
   out.result = "internalError";
   return Answer{error_document("internalError", "unhandled request")};

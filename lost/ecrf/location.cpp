@@ -99,6 +99,18 @@ double measure(const pugi::xml_node& parent, std::string_view name, std::string_
   return v[0];
 }
 
+// A radius or axis in metres. Half the equator (about 20,038 km) reaches every point of the
+// Earth from any other: a larger shape is no location, and its numbers overflow the geometry
+// library's integer rescaling (a 3.6e45 m ArcBand made Boost.Geometry throw
+// positive_overflow, found by lost_request_fuzz).
+constexpr double kMaxDistanceM = 20'037'509;
+double distance(const pugi::xml_node& node, const char* name, const char* what) {
+  double d = measure(node, name, kUomMetre, what);
+  if (d > kMaxDistanceM)
+    throw LocationInvalid(std::string(what) + ": " + name + " is longer than half the Earth's circumference");
+  return d;
+}
+
 Ring parse_ring(const pugi::xml_node& ring_parent, int dim, const char* what) {
   auto ring = child(ring_parent, kGmlNs, "LinearRing");
   if (!ring) throw LocationInvalid(std::string(what) + ": expected a gml:LinearRing");
@@ -143,13 +155,13 @@ GeodeticShape parse_shape(const pugi::xml_node& node) {
   if (ns == kGmlNs && name == "Polygon") return parse_polygon(node, dim);
   if (ns != kGeoShapeNs) throw LocationInvalid("unknown shape " + std::string(node.name()) + " in namespace '" + ns + "'");
   if (name == "Circle" || name == "Sphere") {
-    GeoCircle c{parse_pos(node, dim, node.name()), measure(node, "radius", kUomMetre, node.name())};
+    GeoCircle c{parse_pos(node, dim, node.name()), distance(node, "radius", node.name())};
     if (!(c.radius_m > 0)) throw LocationInvalid(std::string(node.name()) + ": radius must be positive");
     return c;
   }
   if (name == "Ellipse" || name == "Ellipsoid") {
-    GeoEllipse e{parse_pos(node, dim, node.name()), measure(node, "semiMajorAxis", kUomMetre, node.name()),
-                 measure(node, "semiMinorAxis", kUomMetre, node.name()),
+    GeoEllipse e{parse_pos(node, dim, node.name()), distance(node, "semiMajorAxis", node.name()),
+                 distance(node, "semiMinorAxis", node.name()),
                  measure(node, "orientation", kUomDegree, node.name())};
     if (!(e.semi_major_m > 0) || !(e.semi_minor_m > 0))
       throw LocationInvalid(std::string(node.name()) + ": the axes must be positive");
@@ -158,8 +170,8 @@ GeodeticShape parse_shape(const pugi::xml_node& node) {
     return e;
   }
   if (name == "ArcBand") {
-    GeoArcBand a{parse_pos(node, dim, "ArcBand"), measure(node, "innerRadius", kUomMetre, "ArcBand"),
-                 measure(node, "outerRadius", kUomMetre, "ArcBand"), measure(node, "startAngle", kUomDegree, "ArcBand"),
+    GeoArcBand a{parse_pos(node, dim, "ArcBand"), distance(node, "innerRadius", "ArcBand"),
+                 distance(node, "outerRadius", "ArcBand"), measure(node, "startAngle", kUomDegree, "ArcBand"),
                  measure(node, "openingAngle", kUomDegree, "ArcBand")};
     if (a.inner_m < 0 || !(a.outer_m > a.inner_m))
       throw LocationInvalid("ArcBand: radii must satisfy 0 <= innerRadius < outerRadius");

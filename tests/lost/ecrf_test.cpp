@@ -429,6 +429,15 @@ BOOST_AUTO_TEST_CASE(invalid_locations) {
            {point(30.2, -181), "longitude"},
            {point(30.2, -97.7, "l", "urn:ogc:def:crs:EPSG::3857"), "unsupported CRS"},
            {shape(circle(30.27, -97.74, -5)), "radius must be positive"},
+           {shape(circle(30.27, -97.74, 3.6e45)), "longer than half the Earth"},
+           // lost_request_fuzz: Boost.Geometry's rescaling overflowed on such an ArcBand and threw.
+           {shape("<gs:ArcBand xmlns:gs=\"http://www.opengis.net/pidflo/1.0\" xmlns:gml=\"http://www.opengis.net/gml\" "
+                  "srsName=\"urn:ogc:def:crs:EPSG::4326\"><gml:pos>15.27 -97.74</gml:pos>"
+                  "<gs:innerRadius uom=\"urn:ogc:def:uom:EPSG::9001\">100</gs:innerRadius>"
+                  "<gs:outerRadius uom=\"urn:ogc:def:uom:EPSG::9001\">3644444444444444444444444444444444444444444440</gs:outerRadius>"
+                  "<gs:startAngle uom=\"urn:ogc:def:uom:EPSG::9102\">0</gs:startAngle>"
+                  "<gs:openingAngle uom=\"urn:ogc:def:uom:EPSG::9102\">80</gs:openingAngle></gs:ArcBand>"),
+            "outerRadius is longer than half the Earth"},
            {shape("<gml:Point xmlns:gml=\"http://www.opengis.net/gml\" srsName=\"urn:ogc:def:crs:EPSG::4326\"><gml:pos>north west</gml:pos></gml:Point>"), "not a number"},
            {shape("<gml:Point xmlns:gml=\"http://www.opengis.net/gml\"><gml:pos>30 -97</gml:pos></gml:Point>"), "no srsName"},
            {shape("<gml:Polygon xmlns:gml=\"http://www.opengis.net/gml\" srsName=\"urn:ogc:def:crs:EPSG::4326\"><gml:exterior><gml:LinearRing>"
