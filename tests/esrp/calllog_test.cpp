@@ -348,7 +348,7 @@ BOOST_AUTO_TEST_CASE(awkward_events_are_kept_not_lost) {
     add("route", "i@x", " {\"a\":\"tab\\tand \\u0001\", \"n\": [1, 2.5]}");  // clean, copied as it is
     // What COPY's text format escapes (tab, newline, carriage return, backslash), raw in a field
     // and in the detail's white space.
-    add("kind\\with\tescapes", "j\t\n\r\\@x", "{\n\t\"a\": \"b\\\\c\\n\"\r\n}");
+    add("kind\\with\tescapes", "j\t\n\r\\@x.example, after sixteen\\plain bytes\t", "{\n\t\"a\": \"b\\\\c\\n\"\r\n}");
     BOOST_TEST(log.flush());
     BOOST_TEST(log.counters().rejected == 0u);
     BOOST_TEST(log.counters().written == 10u);
@@ -369,7 +369,7 @@ BOOST_AUTO_TEST_CASE(awkward_events_are_kept_not_lost) {
   BOOST_TEST(rows[7][2].as<std::string>() == R"({"ok": true})");
   BOOST_TEST(rows[8][0].as<std::string>() == "i@x");
   BOOST_TEST(rows[8][2].as<std::string>() == R"({"a": "tab\tand \u0001", "n": [1, 2.5]})");
-  BOOST_TEST(rows[9][0].as<std::string>() == "j\t\n\r\\@x");
+  BOOST_TEST(rows[9][0].as<std::string>() == "j\t\n\r\\@x.example, after sixteen\\plain bytes\t");
   BOOST_TEST(rows[9][1].as<std::string>() == "kind\\with\tescapes");
   BOOST_TEST(rows[9][2].as<std::string>() == R"({"a": "b\\c\n"})");
   auto stamped = tx.exec1("SELECT extract(epoch FROM at)::float8 FROM esrp.call_event ORDER BY id LIMIT 1")[0].as<double>();
