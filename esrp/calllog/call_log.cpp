@@ -80,37 +80,16 @@ FROM call_event_incoming ORDER BY ord
 ON CONFLICT (event_uid) DO NOTHING
 )SQL";
 
-// True when none of the eight bytes of `w` is a control character or a backslash (the bit tricks
-// for "some byte is below n" and "some byte is zero"; UTF-8's bytes from 0x80 never match).
-bool copy_plain_word(std::uint64_t w) {
-  constexpr std::uint64_t ones = 0x0101010101010101ULL, highs = 0x8080808080808080ULL;
-  std::uint64_t below_space = (w - ones * 0x20) & ~w & highs;
-  std::uint64_t x = w ^ (ones * '\\');
-  return (below_space | ((x - ones) & ~x & highs)) == 0;
-}
-
 // COPY text format: backslash, newline, carriage return and tab become backslash sequences.
-// Every event's detail passes through here on the event loop, nearly all of it plain: eight
-// bytes at a time.
+// Every event's detail passes through here on the event loop, nearly all of it plain.
 void append_copy_escaped(std::string& out, std::string_view s) {
-  std::size_t copied = 0;
-  for (std::size_t i = 0; i < s.size(); ++i) {
-    if (i + 8 <= s.size()) {
-      std::uint64_t w;
-      std::memcpy(&w, s.data() + i, sizeof w);
-      if (copy_plain_word(w)) {
-        i += 7;
-        continue;
-      }
-    }
-    const char c = s[i];
-    if (c != '\\' && c != '\n' && c != '\r' && c != '\t') continue;
-    out.append(s.data() + copied, i - copied);
-    out += '\\';
-    out += c == '\n' ? 'n' : c == '\r' ? 'r' : c == '\t' ? 't' : '\\';
-    copied = i + 1;
-  }
-  out.append(s.data() + copied, s.size() - copied);
+  lost::append_escaped_by_words(
+      out, s, [](std::uint64_t w) { return !lost::word_has_byte_below(w, 0x20) && !lost::word_has_byte(w, '\\'); },
+      [](unsigned char c) { return c == '\\' || c == '\n' || c == '\r' || c == '\t'; },
+      [](std::string& o, unsigned char c) {
+        o += '\\';
+        o += c == '\n' ? 'n' : c == '\r' ? 'r' : c == '\t' ? 't' : '\\';
+      });
 }
 
 // One spool line, newline included. A field without a value (nullopt) is COPY's NULL, \N; the

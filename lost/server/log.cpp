@@ -10,51 +10,26 @@
 
 namespace ng911::lost {
 
-namespace {
-
-// True when none of the eight bytes of `w` needs an escape (a control character, '"' or '\\'):
-// the usual bit tricks for "some byte is zero" and "some byte is below n" (n <= 128), exact as
-// yes/no answers; bytes of 0x80 and above (UTF-8) never match.
-bool plain_word(std::uint64_t w) {
-  constexpr std::uint64_t ones = 0x0101010101010101ULL, highs = 0x8080808080808080ULL;
-  auto has_zero = [](std::uint64_t x) { return (x - ones) & ~x & highs; };
-  std::uint64_t below_space = (w - ones * 0x20) & ~w & highs;
-  return (below_space | has_zero(w ^ (ones * '"')) | has_zero(w ^ (ones * '\\'))) == 0;
-}
-
-}  // namespace
-
 void append_json_escaped(std::string& out, std::string_view s) {
-  // Every call-log event and log line passes through here, nearly all of it plain text: it is
-  // scanned eight bytes at a time and appended in runs.
-  std::size_t run = 0, i = 0;
-  while (i < s.size()) {
-    if (i + 8 <= s.size()) {
-      std::uint64_t w;
-      std::memcpy(&w, s.data() + i, sizeof w);
-      if (plain_word(w)) {
-        i += 8;
-        continue;
-      }
-    }
-    auto c = static_cast<unsigned char>(s[i++]);
-    if (c >= 0x20 && c != '"' && c != '\\') continue;
-    out.append(s.data() + run, i - 1 - run);
-    run = i;
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      default: {
-        static constexpr char kHex[] = "0123456789abcdef";
-        const char escaped[] = {'\\', 'u', '0', '0', kHex[c >> 4], kHex[c & 0xF]};
-        out.append(escaped, sizeof escaped);
-      }
-    }
-  }
-  out.append(s.data() + run, s.size() - run);
+  // Every call-log event and log line passes through here, nearly all of it plain text.
+  append_escaped_by_words(
+      out, s,
+      [](std::uint64_t w) { return !word_has_byte_below(w, 0x20) && !word_has_byte(w, '"') && !word_has_byte(w, '\\'); },
+      [](unsigned char c) { return c < 0x20 || c == '"' || c == '\\'; },
+      [](std::string& o, unsigned char c) {
+        switch (c) {
+          case '"': o += "\\\""; break;
+          case '\\': o += "\\\\"; break;
+          case '\n': o += "\\n"; break;
+          case '\r': o += "\\r"; break;
+          case '\t': o += "\\t"; break;
+          default: {
+            static constexpr char kHex[] = "0123456789abcdef";
+            const char escaped[] = {'\\', 'u', '0', '0', kHex[c >> 4], kHex[c & 0xF]};
+            o.append(escaped, sizeof escaped);
+          }
+        }
+      });
 }
 
 std::string iso_utc(std::chrono::system_clock::time_point t, int fraction_digits) {
