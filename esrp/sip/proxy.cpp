@@ -661,9 +661,7 @@ struct StatefulProxy::Impl : std::enable_shared_from_this<Impl> {
     unsigned port = top.port.value_or(5060);
     for (const Sibling& s : siblings) {
       if (s.port != port) continue;
-      boost::system::error_code ec;
-      auto host = asio::ip::make_address(std::string(top.host), ec);
-      if (ec || host != transport->address()) return false;
+      if (!via_host_is_ours(top)) return false;
       ++counters.handed_off;
       asio::post(*s.io, [proxy = s.proxy, bytes = std::string(r.bytes()), from]() mutable {
         if (auto sibling = proxy.lock()) sibling->on_message(std::move(bytes), from);
@@ -673,11 +671,15 @@ struct StatefulProxy::Impl : std::enable_shared_from_this<Impl> {
     return false;
   }
 
-  // §18.1.2: a response whose top Via is not ours is not ours to forward.
-  bool top_via_is_ours(const Via& v) const {
+  bool via_host_is_ours(const Via& v) const {
     boost::system::error_code ec;
     auto addr = asio::ip::make_address(std::string(v.host), ec);
-    if (ec || addr != transport->address()) return false;
+    return !ec && addr == transport->address();
+  }
+
+  // §18.1.2: a response whose top Via is not ours is not ours to forward.
+  bool top_via_is_ours(const Via& v) const {
+    if (!via_host_is_ours(v)) return false;
     unsigned port = v.port.value_or(5060);
     for (const Transport* t : {transport.get(), outbound})
       if (port == t->port() || (t->tls_port() && port == t->tls_port())) return true;
