@@ -1,8 +1,12 @@
 #include "sip/transport.h"
 
+#include <array>
+#include <cerrno>
 #include <deque>
+#include <vector>
 
 #include <sys/socket.h>
+#include <sys/uio.h>
 
 #include <boost/asio/connect.hpp>
 #include <boost/asio/ssl.hpp>
@@ -65,6 +69,11 @@ Endpoint parse_endpoint(std::string_view text) {
 namespace {
 constexpr std::size_t kMaxDatagram = 65535;
 constexpr std::size_t kMaxStreamBuffer = 256 * 1024;
+// Datagrams taken by one recvmmsg(2), and the most handled in a row before the loop lets its
+// other work (timers, TCP, LoST answers) run. Under load one system call then carries a burst
+// of SIP messages, and the replies they cause leave together by one sendmmsg(2).
+constexpr unsigned kDatagramBatch = 16;
+constexpr unsigned kDatagramsPerWake = 64;
 }  // namespace
 
 // SIP messages are whole and small: Nagle's algorithm would hold a BYE back behind the ACK
@@ -99,8 +108,22 @@ struct Transport::Impl : std::enable_shared_from_this<Impl> {
   std::unique_ptr<ssl::context> tls_server, tls_client;
   Receiver on_message;
   SendFailure on_failure;
-  std::array<char, kMaxDatagram> datagram{};
-  udp::endpoint datagram_from;
+  // recvmmsg(2)'s slots: a whole datagram each, so nothing is ever truncated. Only the bytes
+  // a datagram fills are touched, so the megabyte reserved costs little memory.
+  std::unique_ptr<char[]> datagrams = std::make_unique_for_overwrite<char[]>(kDatagramBatch * kMaxDatagram);
+  std::array<udp::endpoint, kDatagramBatch> datagram_from;
+  std::array<iovec, kDatagramBatch> datagram_iov{};
+  std::array<mmsghdr, kDatagramBatch> datagram_hdr{};
+  // UDP sends made while a batch of datagrams is handled wait here for one sendmmsg(2).
+  struct Outgoing {
+    udp::endpoint to;
+    std::string bytes;
+  };
+  std::vector<Outgoing> outgoing;
+  bool batching = false;
+  // Sends handed to Asio because the socket's buffer was full: later ones queue behind them,
+  // so that datagrams to one peer keep their order.
+  std::size_t queued_sends = 0;
   std::map<Endpoint, std::shared_ptr<Connection>> connections;
   // Where we are, asked once: the proxy reads them for every message (Via, Record-Route,
   // loop checks) and getsockname(2) each time showed in profiles.
@@ -175,7 +198,7 @@ struct Transport::Impl : std::enable_shared_from_this<Impl> {
   }
 
   void start() {
-    receive_datagram();
+    receive_datagrams();
     accept();
     if (tls_config) accept_tls();
   }
@@ -196,16 +219,110 @@ struct Transport::Impl : std::enable_shared_from_this<Impl> {
     });
   }
 
-  void receive_datagram() {
-    udp_socket.async_receive_from(asio::buffer(datagram), datagram_from,
-                                  [self = shared_from_this()](boost::system::error_code ec, std::size_t n) {
-                                    if (ec == asio::error::operation_aborted) return;
-                                    if (!ec && n > 0)
-                                      self->on_message(std::string(self->datagram.data(), n),
-                                                       Endpoint{Protocol::udp, self->datagram_from.address(),
-                                                                self->datagram_from.port()});
-                                    self->receive_datagram();
-                                  });
+  // Waits for the socket to be readable, then takes what is there in batches (see
+  // kDatagramBatch). Asio's async_receive_from would cost a recvfrom(2) per datagram plus one
+  // more that finds the socket empty each time the loop catches up.
+  void receive_datagrams() {
+    udp_socket.async_wait(udp::socket::wait_read, [self = shared_from_this()](boost::system::error_code ec) {
+      if (ec == asio::error::operation_aborted || !self->udp_socket.is_open()) return;
+      self->drain_datagrams();
+    });
+  }
+
+  void drain_datagrams() {
+    unsigned handled = 0;
+    while (handled < kDatagramsPerWake) {
+      for (unsigned i = 0; i < kDatagramBatch; ++i) {
+        datagram_iov[i] = iovec{datagrams.get() + i * kMaxDatagram, kMaxDatagram};
+        msghdr& h = datagram_hdr[i].msg_hdr;
+        h = msghdr{};
+        h.msg_name = datagram_from[i].data();
+        h.msg_namelen = static_cast<socklen_t>(datagram_from[i].capacity());
+        h.msg_iov = &datagram_iov[i];
+        h.msg_iovlen = 1;
+      }
+      int n = ::recvmmsg(udp_socket.native_handle(), datagram_hdr.data(), kDatagramBatch, MSG_DONTWAIT, nullptr);
+      if (n <= 0) break;  // empty (EAGAIN), or an error that waiting for readability will show again
+      batching = true;
+      for (int i = 0; i < n && udp_socket.is_open(); ++i) {
+        auto& from = datagram_from[i];
+        from.resize(datagram_hdr[i].msg_hdr.msg_namelen);
+        if (datagram_hdr[i].msg_len > 0)
+          on_message(std::string(datagrams.get() + i * kMaxDatagram, datagram_hdr[i].msg_len),
+                     Endpoint{Protocol::udp, from.address(), from.port()});
+      }
+      batching = false;
+      flush_outgoing();
+      handled += static_cast<unsigned>(n);
+      if (!udp_socket.is_open()) return;
+      // Fewer than asked: the socket was empty a moment ago, and anything arriving since wakes
+      // the reactor again.
+      if (static_cast<unsigned>(n) < kDatagramBatch) return receive_datagrams();
+    }
+    if (handled < kDatagramsPerWake) return receive_datagrams();
+    // More may be waiting: come back after the loop's other ready work.
+    asio::post(io, [self = shared_from_this()] {
+      if (self->udp_socket.is_open()) self->drain_datagrams();
+    });
+  }
+
+  // Sends right away (sendto(2), MSG_DONTWAIT); a full socket buffer hands the datagram to Asio,
+  // which waits for room. Failures are reported from the loop, never from inside send(), whose
+  // caller may be in the middle of changing the transaction the failure concerns.
+  void send_datagram(const udp::endpoint& to, std::string bytes) {
+    if (queued_sends == 0) {
+      ssize_t sent = ::sendto(udp_socket.native_handle(), bytes.data(), bytes.size(), MSG_DONTWAIT, to.data(), static_cast<socklen_t>(to.size()));
+      if (sent >= 0) return;
+      if (errno != EAGAIN && errno != EWOULDBLOCK && errno != ENOBUFS)
+        return report_failure(to, boost::system::error_code(errno, boost::system::system_category()));
+    }
+    queue_datagram(to, std::move(bytes));
+  }
+
+  void queue_datagram(const udp::endpoint& to, std::string bytes) {
+    ++queued_sends;
+    auto data = std::make_shared<std::string>(std::move(bytes));
+    udp_socket.async_send_to(asio::buffer(*data), to, [self = shared_from_this(), data, to](boost::system::error_code ec, std::size_t) {
+      --self->queued_sends;
+      if (ec && ec != asio::error::operation_aborted) self->report_failure(to, ec);
+    });
+  }
+
+  void report_failure(const udp::endpoint& to, boost::system::error_code ec) {
+    if (!on_failure) return;
+    asio::post(io, [self = shared_from_this(), to, why = ec.message()] {
+      self->on_failure(Endpoint{Protocol::udp, to.address(), to.port()}, why);
+    });
+  }
+
+  // The datagrams a batch of received ones caused, in one sendmmsg(2) where possible.
+  void flush_outgoing() {
+    std::size_t done = 0;
+    while (done < outgoing.size() && queued_sends == 0) {
+      std::size_t count = std::min<std::size_t>(outgoing.size() - done, 64);
+      std::array<iovec, 64> iov;
+      std::array<mmsghdr, 64> hdr;
+      for (std::size_t i = 0; i < count; ++i) {
+        auto& o = outgoing[done + i];
+        iov[i] = iovec{o.bytes.data(), o.bytes.size()};
+        hdr[i] = mmsghdr{};
+        hdr[i].msg_hdr.msg_name = o.to.data();
+        hdr[i].msg_hdr.msg_namelen = static_cast<socklen_t>(o.to.size());
+        hdr[i].msg_hdr.msg_iov = &iov[i];
+        hdr[i].msg_hdr.msg_iovlen = 1;
+      }
+      int sent = ::sendmmsg(udp_socket.native_handle(), hdr.data(), static_cast<unsigned>(count), MSG_DONTWAIT);
+      if (sent > 0) {
+        done += static_cast<std::size_t>(sent);
+        continue;
+      }
+      if (errno == EAGAIN || errno == EWOULDBLOCK || errno == ENOBUFS) break;
+      // This one datagram cannot go (sendmmsg reports the first failure); the rest still may.
+      report_failure(outgoing[done].to, boost::system::error_code(errno, boost::system::system_category()));
+      ++done;
+    }
+    for (; done < outgoing.size(); ++done) queue_datagram(outgoing[done].to, std::move(outgoing[done].bytes));
+    outgoing.clear();
   }
 
   // An accepted connection, registered under its peer; null when the peer already left.
@@ -281,11 +398,9 @@ struct Transport::Impl : std::enable_shared_from_this<Impl> {
 
   void send(const Endpoint& to, std::string bytes) {
     if (to.protocol == Protocol::udp) {
-      auto data = std::make_shared<std::string>(std::move(bytes));
-      udp_socket.async_send_to(asio::buffer(*data), udp::endpoint(to.address, to.port),
-                               [self = shared_from_this(), data, to](boost::system::error_code ec, std::size_t) {
-                                 if (ec && self->on_failure) self->on_failure(to, ec.message());
-                               });
+      udp::endpoint peer(to.address, to.port);
+      if (batching) outgoing.push_back(Outgoing{peer, std::move(bytes)});
+      else send_datagram(peer, std::move(bytes));
       return;
     }
     auto it = connections.find(to);

@@ -2,10 +2,13 @@
 // request came in on; stream framing; a TLS peer with a certificate we do not trust.
 #include <boost/test/unit_test.hpp>
 
+#include <array>
 #include <filesystem>
 #include <optional>
 
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/udp.hpp>
+#include <boost/asio/post.hpp>
 
 #include "sip/message.h"
 #include "sip/transport.h"
@@ -95,6 +98,82 @@ BOOST_AUTO_TEST_SUITE(sip_transport)
 BOOST_AUTO_TEST_CASE(udp_ipv4_and_ipv6) {
   round_trip("127.0.0.1", Protocol::udp);
   round_trip("::1", Protocol::udp);
+}
+
+// A burst larger than one wake-up's share (64) and than one recvmmsg (16), with a datagram of
+// 60,000 bytes among them: every one arrives whole and in order, every reply (sent as a batch)
+// goes out, and the loop runs other work before the burst is through.
+BOOST_AUTO_TEST_CASE(udp_burst_arrives_whole_in_order_and_shares_the_loop) {
+  namespace asio = boost::asio;
+  asio::io_context io;
+  std::vector<std::string> received;
+  std::optional<std::size_t> received_when_other_work_ran;
+  std::unique_ptr<Transport> server;
+  server = std::make_unique<Transport>(io, "127.0.0.1", 0, [&](std::string m, const Endpoint& from) {
+    if (received.empty()) asio::post(io, [&] { received_when_other_work_ran = received.size(); });
+    received.push_back(m);
+    server->send(from, "reply-" + std::to_string(received.size()));
+  });
+  asio::ip::udp::socket client(io, asio::ip::udp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
+  asio::ip::udp::endpoint to(asio::ip::make_address("127.0.0.1"), server->port());
+  const std::size_t burst = 200;
+  const std::string big(60000, 'x');
+  for (std::size_t i = 0; i < burst; ++i) {
+    std::string payload = i == 100 ? big : options("burst-" + std::to_string(i));
+    client.send_to(asio::buffer(payload), to);  // all queued before the loop runs
+  }
+  run_until(io, [&] { return received.size() == burst; });
+  BOOST_TEST_REQUIRE(received.size() == burst);
+  for (std::size_t i = 0; i < burst; ++i) {
+    if (i == 100) BOOST_TEST((received[i] == big));
+    else BOOST_TEST(Message::parse(received[i]).call_id() == "burst-" + std::to_string(i));
+  }
+  BOOST_TEST_REQUIRE(received_when_other_work_ran.has_value());
+  BOOST_TEST(*received_when_other_work_ran < burst);
+  std::array<char, 100> reply;
+  for (std::size_t i = 1; i <= burst; ++i) {
+    std::size_t n = client.receive(asio::buffer(reply));
+    BOOST_TEST(std::string(reply.data(), n) == "reply-" + std::to_string(i));
+  }
+}
+
+// A datagram the kernel refuses (port 0: EINVAL, nothing leaves the host) is reported through
+// the failure callback, from the loop and not from inside send(); the others of its batch go.
+BOOST_AUTO_TEST_CASE(udp_send_failure_is_reported_and_the_batch_goes_on) {
+  namespace asio = boost::asio;
+  asio::io_context io;
+  std::vector<std::string> failures;
+  bool inside_send = false;
+  std::size_t received = 0;
+  std::unique_ptr<Transport> server;
+  Endpoint nowhere{Protocol::udp, asio::ip::make_address("127.0.0.1"), 0};
+  server = std::make_unique<Transport>(
+      io, "127.0.0.1", 0,
+      [&](std::string, const Endpoint& from) {
+        ++received;
+        inside_send = true;
+        server->send(nowhere, "lost");
+        server->send(from, "reply");
+        inside_send = false;
+      },
+      [&](const Endpoint& to, const std::string& why) {
+        BOOST_TEST(!inside_send);
+        BOOST_TEST(to.port == 0);
+        failures.push_back(why);
+      });
+  asio::ip::udp::socket client(io, asio::ip::udp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
+  asio::ip::udp::endpoint to(asio::ip::make_address("127.0.0.1"), server->port());
+  for (int i = 0; i < 5; ++i) client.send_to(asio::buffer(options("f" + std::to_string(i))), to);
+  run_until(io, [&] { return failures.size() == 5; });
+  BOOST_TEST(received == 5u);
+  BOOST_TEST_REQUIRE(failures.size() == 5u);
+  std::array<char, 100> reply;
+  for (int i = 0; i < 5; ++i) BOOST_TEST(std::string(reply.data(), client.receive(asio::buffer(reply))) == "reply");
+  // Outside a batch too.
+  server->send(nowhere, "lost");
+  BOOST_TEST(failures.size() == 5u);
+  run_until(io, [&] { return failures.size() == 6; });
+  BOOST_TEST(failures.size() == 6u);
 }
 
 BOOST_AUTO_TEST_CASE(tcp_ipv4_and_ipv6) {
