@@ -21,6 +21,8 @@ packages=(
   openssl
   # LoST server: XML; fuzzing (clang, libFuzzer); interop peers and load generator
   libpugixml-dev clang libclang-rt-14-dev kamailio kamailio-utils-modules sip-tester wrk baresip-core
+  # a DNS server on loopback for the RFC 3263 tests (NAPTR, SRV); the binary only, no service
+  dnsmasq-base
 )
 # Each part that needs more lists its packages in scripts/deps/PART.packages (# starts a comment).
 for list in "$NG911_ROOT"/scripts/deps/*.packages; do

@@ -18,18 +18,11 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-// A SIP URI with a literal address as a place to send to, and a Route naming it.
-std::optional<sip::RoutedTarget> target_of(const std::string& uri_text) {
-  try {
-    sip::Uri uri = sip::parse_uri(uri_text);
-    auto endpoint = sip::endpoint_of(uri);  // names would need DNS (RFC 3263), not done yet
-    if (!endpoint) return std::nullopt;
-    std::string route;
-    route.append("<").append(uri_text).append(uri.param("lr") ? "" : ";lr").append(">");
-    return sip::RoutedTarget{*endpoint, route, {}, uri_text};
-  } catch (const sip::SyntaxError&) {
-    return std::nullopt;
-  }
+// A Route value naming a target URI (loose routing: ;lr added where missing).
+std::string route_to(const sip::Uri& uri) {
+  std::string route;
+  route.append("<").append(uri.text).append(uri.param("lr") ? "" : ";lr").append(">");
+  return route;
 }
 
 std::string call_info_id(const sip::Message& m, std::string_view purpose) {
@@ -415,19 +408,38 @@ boost::asio::awaitable<void> CallRouter::decide(std::shared_ptr<const sip::Messa
   std::string first_from;
   std::string targets_json = "[";
   for (const auto& c : candidates) {
-    auto t = target_of(c.uri);
-    if (!t) {
+    // Where the URI's host is a name, each place DNS gives (RFC 3263, in its order) is a target
+    // of its own: a PSAP whose first address fails is tried at the next before the next route.
+    std::optional<sip::Uri> uri;
+    try {
+      uri = sip::parse_uri(c.uri);
+    } catch (const sip::SyntaxError&) {
+    }
+    if (!uri || !uri->is_sip()) {
       problems.push_back("unroutable URI " + c.uri);
       continue;
     }
-    bool dup = false;
-    for (const auto& have : r.targets) dup = dup || have.endpoint == t->endpoint;
-    if (dup) continue;
-    t->ring_timeout = c.ring;
-    if (first_from.empty()) first_from = c.from;
-    targets_json += (r.targets.empty() ? "" : ",") + std::string("{\"uri\":") + jstr(c.uri) + ",\"cause\":" +
-                    jstr(c.cause) + "}";
-    r.targets.push_back(*t);
+    std::optional<sip::Resolution> places;
+    if (auto literal = sip::endpoint_of(*uri)) places = sip::Resolution{{*literal}, "literal", ""};
+    else if (!config_.resolver) places = sip::Resolution{{}, "", "no DNS resolver configured"};
+    else if (!(places = config_.resolver->known(c.uri))) {
+      pending.flush();  // the call waits for DNS: what happened so far is logged first
+      places = co_await config_.resolver->resolve(c.uri);
+    }
+    if (places->endpoints.empty()) {
+      problems.push_back("unroutable URI " + c.uri + ": " + places->error);
+      continue;
+    }
+    for (const auto& endpoint : places->endpoints) {
+      bool dup = false;
+      for (const auto& have : r.targets) dup = dup || have.endpoint == endpoint;
+      if (dup) continue;
+      if (first_from.empty()) first_from = c.from;
+      targets_json += (r.targets.empty() ? "" : ",") + std::string("{\"uri\":") + jstr(c.uri) + ",\"cause\":" +
+                      jstr(c.cause) + ",\"to\":" + jstr(endpoint.str()) +
+                      (places->how == "literal" ? "" : ",\"dns\":" + jstr(places->how)) + "}";
+      r.targets.push_back(sip::RoutedTarget{endpoint, route_to(*uri), c.ring, c.uri});
+    }
   }
   targets_json += "]";
   if (busy && (!emergency || r.targets.empty())) {

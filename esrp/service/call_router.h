@@ -24,6 +24,7 @@
 #include "service/default_location.h"
 #include "service/esrp_metrics.h"
 #include "sip/proxy.h"
+#include "sip/resolver.h"
 
 namespace ng911::esrp {
 
@@ -35,6 +36,9 @@ struct CallRouterConfig {
   std::string last_resort;                            // SIP URI; empty: none
   std::string resource_priority = "esnet.1";
   std::optional<DefaultLocation> default_location;
+  // Route URIs whose host is a name are located by DNS (RFC 3263: NAPTR, SRV, A/AAAA), each place
+  // found a target of its own in DNS order; null: literal addresses only.
+  std::shared_ptr<sip::SipResolver> resolver;
 };
 
 // Where the router reports: one JSON object per event (the operator's log), and the call log.

@@ -24,7 +24,8 @@ std::optional<EsrpOptions> parse_options(int argc, char** argv) {
   std::size_t max_pending = o.max_pending;
   int threads = o.threads;
   std::string tls_cert, tls_key, tls_ca, last_resort, id = o.router.esrp_id, policy, http = o.http, spool = o.spool_dir;
-  std::vector<std::string> queues;
+  std::vector<std::string> queues, dns_servers;
+  long dns_timeout = o.dns.timeout.count();
   int tls_port = 0;
   bool tls_client_cert = false, no_queue_subscriptions = false;
   std::string lost_ca, held_ca, resource_priority = "esnet.1";
@@ -54,6 +55,10 @@ std::optional<EsrpOptions> parse_options(int argc, char** argv) {
       "call-log-db", po::value(&call_log_db)->default_value(call_log_db),
       "PostgreSQL conninfo of the call log; \"default\": the local database (PG* variables, else 127.0.0.1:55432); \"off\": none")(
       "spool-dir", po::value(&spool)->default_value(spool), "call log events wait here until PostgreSQL has them")(
+      "dns-server", po::value(&dns_servers)->composing(),
+      "IPV4ADDRESS[:PORT] of a DNS server for route URIs with host names (RFC 3263: NAPTR, SRV, A/AAAA); repeat "
+      "for more; none: the system's (/etc/resolv.conf, /etc/hosts)")(
+      "dns-timeout-s", po::value(&dns_timeout)->default_value(dns_timeout), "per DNS query and server (2 tries)")(
       "ring-timeout-ms", po::value(&ring)->default_value(ring), "ring-no-answer per route before the next one")(
       "resource-priority", po::value(&resource_priority)->default_value(resource_priority), "added when a call has none")(
       "id", po::value(&id)->default_value(id), "this ESRP's domain: in the call and incident ids it makes")(
@@ -96,6 +101,9 @@ std::optional<EsrpOptions> parse_options(int argc, char** argv) {
     o.router.default_routes[service] = uri;
   }
   o.router.last_resort = last_resort;
+  for (const auto& server : dns_servers) o.dns.servers.push_back(sip::parse_dns_server(server));
+  if (dns_timeout < 1 || dns_timeout > 30) throw std::runtime_error("--dns-timeout-s: 1 to 30");
+  o.dns.timeout = std::chrono::seconds(dns_timeout);
   if (!default_location.empty()) {
     std::istringstream in(default_location);
     double lat = 0, lon = 0, radius = 0;

@@ -16,6 +16,7 @@ struct EsrpOptions {
   std::optional<sip::TlsConfig> tls;   // SIP over TLS beside them
   std::string http = "127.0.0.1:8190";  // /metrics and /healthz; empty: none
   CallRouterConfig router;
+  sip::ResolverConfig dns;             // locating route URIs with host names (RFC 3263)
   std::string policy_file;             // empty: no rules (ECRF, default and last-resort routes only)
   std::chrono::milliseconds policy_poll{2000};
   std::vector<std::string> queues;     // queue URIs to watch besides those the rules name

@@ -46,7 +46,7 @@ struct LoopFigures {
 };
 
 void render(std::string& out, const LoopFigures& f, const QueueMonitor* queues, const CallLog* call_log,
-            const policy::PolicyStore* policies) {
+            const policy::PolicyStore* policies, const sip::SipResolver& resolver) {
   f.metrics.write(out);
   const auto& c = f.proxy;
   std::map<std::string, std::uint64_t> sip{{"requests", c.requests},          {"responses", c.responses},
@@ -65,6 +65,9 @@ void render(std::string& out, const LoopFigures& f, const QueueMonitor* queues, 
                  {"answers", e.answers}, {"errors", e.errors}});
   write_counter(out, "ng911_esrp_lost_connections_total", "HTTP connections to the LoST servers: opened, or reused (keep-alive).",
                 "event", {{"opened", e.connections_opened}, {"reused", e.connections_reused}});
+  auto d = resolver.counters();
+  write_counter(out, "ng911_esrp_dns_total", "Route URIs with host names located by DNS (RFC 3263).", "event",
+                {{"lookups", d.lookups}, {"cache_hits", d.cache_hits}, {"failures", d.failures}});
   if (queues) {
     out += "# HELP ng911_esrp_queue_state PSAP queue state (emergency-QueueState): 1 for the current state.\n"
            "# TYPE ng911_esrp_queue_state gauge\n";
@@ -184,6 +187,9 @@ int run_esrp(const EsrpOptions& o) {
   pc.shared_port = loops.size() > 1;
   // One table of live calls for all loops: a call's end may reach another loop than its start.
   auto live_calls = std::make_shared<LiveCalls>();
+  // One resolver (a thread and a cache of DNS answers) for all loops.
+  CallRouterConfig router_config = o.router;
+  router_config.resolver = std::make_shared<sip::SipResolver>(o.dns);
   for (auto& loop_ptr : loops) {
     SipLoop& loop = *loop_ptr;
     loop.notifier = std::make_unique<MessageNotifier>(
@@ -198,7 +204,7 @@ int run_esrp(const EsrpOptions& o) {
     sinks.metrics = &loop.metrics;
     if (monitor) sinks.queue_state = [m = monitor.get()](std::string_view uri) { return m->status(uri); };
     sinks.notify = [n = loop.notifier.get()](const std::string& target, const std::string& text) { n->send(target, text); };
-    loop.router = std::make_unique<CallRouter>(loop.io, o.router, policies, sinks, live_calls);
+    loop.router = std::make_unique<CallRouter>(loop.io, router_config, policies, sinks, live_calls);
     pc.router = [r = loop.router.get()](const sip::Message& m, std::function<void(sip::Routing)> done) {
       r->route(m, std::move(done));
     };
@@ -234,7 +240,7 @@ int run_esrp(const EsrpOptions& o) {
     all.metrics.policy_reloads["ok"] += policy_reloads_ok;
     all.metrics.policy_reloads["refused"] += policy_reloads_refused;
     std::string text;
-    render(text, all, monitor.get(), call_log.get(), policies.get());
+    render(text, all, monitor.get(), call_log.get(), policies.get(), *router_config.resolver);
     std::lock_guard lock(page.mutex);
     page.text = std::move(text);
   };

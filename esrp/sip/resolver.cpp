@@ -1,0 +1,473 @@
+#include "sip/resolver.h"
+
+#include <algorithm>
+#include <array>
+#include <cstring>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <random>
+
+#include <arpa/inet.h>
+#include <arpa/nameser.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <resolv.h>
+
+#include <boost/asio/async_result.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/thread_pool.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include "sip/text.h"
+#include "sip/uri.h"
+
+namespace ng911::sip {
+
+namespace asio = boost::asio;
+using Clock = std::chrono::steady_clock;
+
+asio::ip::udp::endpoint parse_dns_server(std::string_view text) {
+  std::string host(text);
+  unsigned port = 53;
+  if (auto colon = text.rfind(':'); colon != std::string_view::npos && text.find(':') == colon) {
+    auto p = parse_uint(text.substr(colon + 1), 65535);
+    if (!p || *p == 0) throw std::invalid_argument("DNS server '" + std::string(text) + "': bad port");
+    port = static_cast<unsigned>(*p);
+    host = std::string(text.substr(0, colon));
+  }
+  boost::system::error_code ec;
+  auto address = asio::ip::make_address(host, ec);
+  // The C library's resolver state holds IPv4 server addresses only (nsaddr_list).
+  if (ec || !address.is_v4())
+    throw std::invalid_argument("DNS server '" + std::string(text) + "': expected IPV4ADDRESS[:PORT]");
+  return {address, static_cast<std::uint16_t>(port)};
+}
+
+namespace {
+
+struct Srv {
+  unsigned priority = 0, weight = 0, port = 0;
+  std::string target;
+};
+struct Naptr {
+  unsigned order = 0, preference = 0;
+  std::string flags, services, replacement;
+};
+
+// One DNS answer: the records of the asked type in the answer section, and the smallest TTL.
+struct Answer {
+  bool found = false;      // the name exists and has records of the type
+  std::string error;       // a failure other than "no such name" / "no data" (timeout, SERVFAIL)
+  std::uint32_t ttl = 0xffffffffu;
+  std::vector<Srv> srv;
+  std::vector<Naptr> naptr;
+  std::vector<asio::ip::address> addresses;
+};
+
+// A <character-string> (RFC 1035 §3.3): a length byte and that many bytes.
+bool read_character_string(const unsigned char*& p, const unsigned char* end, std::string& out) {
+  if (p >= end) return false;
+  std::size_t n = *p++;
+  if (static_cast<std::size_t>(end - p) < n) return false;
+  out.assign(reinterpret_cast<const char*>(p), n);
+  p += n;
+  return true;
+}
+
+std::string lower(std::string s) {
+  for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
+
+// The C library's resolver, configured once, used from the resolver's one thread only.
+class Dns {
+ public:
+  explicit Dns(const ResolverConfig& config) {
+    std::memset(&state_, 0, sizeof state_);
+    if (res_ninit(&state_) != 0) {
+      init_error_ = "the C library's resolver could not be initialised (/etc/resolv.conf)";
+      return;
+    }
+    if (!config.servers.empty()) {
+      state_.nscount = static_cast<int>(std::min<std::size_t>(config.servers.size(), MAXNS));
+      for (int i = 0; i < state_.nscount; ++i) {
+        const auto& s = config.servers[static_cast<std::size_t>(i)];
+        sockaddr_in sa{};
+        sa.sin_family = AF_INET;
+        sa.sin_port = htons(s.port());
+        auto bytes = s.address().to_v4().to_bytes();
+        std::memcpy(&sa.sin_addr, bytes.data(), bytes.size());
+        state_.nsaddr_list[i] = sa;
+      }
+    }
+    state_.retrans = static_cast<int>(std::max<long>(1, config.timeout.count()));
+    state_.retry = std::max(1, config.attempts);
+  }
+  ~Dns() {
+    if (init_error_.empty()) res_nclose(&state_);
+  }
+  Dns(const Dns&) = delete;
+  Dns& operator=(const Dns&) = delete;
+
+  Answer query(const std::string& name, int type) {
+    Answer a;
+    if (!init_error_.empty()) {
+      a.error = init_error_;
+      return a;
+    }
+    std::array<unsigned char, 8192> buffer;
+    int n = res_nquery(&state_, name.c_str(), ns_c_in, type, buffer.data(), static_cast<int>(buffer.size()));
+    if (n < 0) {
+      int h = state_.res_h_errno;
+      if (h != HOST_NOT_FOUND && h != NO_DATA) a.error = name + ": " + (h == TRY_AGAIN ? "no answer (timeout or SERVFAIL)" : "DNS failure");
+      return a;
+    }
+    ns_msg msg;
+    if (ns_initparse(buffer.data(), std::min(n, static_cast<int>(buffer.size())), &msg) != 0) {
+      a.error = name + ": malformed DNS answer";
+      return a;
+    }
+    for (int i = 0; i < ns_msg_count(msg, ns_s_an); ++i) {
+      ns_rr rr;
+      if (ns_parserr(&msg, ns_s_an, i, &rr) != 0) break;
+      if (ns_rr_type(rr) != type || ns_rr_class(rr) != ns_c_in) continue;  // CNAMEs on the way
+      const unsigned char* p = ns_rr_rdata(rr);
+      const unsigned char* end = p + ns_rr_rdlen(rr);
+      bool ok = false;
+      if (type == ns_t_a && ns_rr_rdlen(rr) == 4) {
+        asio::ip::address_v4::bytes_type b;
+        std::memcpy(b.data(), p, 4);
+        a.addresses.emplace_back(asio::ip::address_v4(b));
+        ok = true;
+      } else if (type == ns_t_aaaa && ns_rr_rdlen(rr) == 16) {
+        asio::ip::address_v6::bytes_type b;
+        std::memcpy(b.data(), p, 16);
+        a.addresses.emplace_back(asio::ip::address_v6(b));
+        ok = true;
+      } else if (type == ns_t_srv && ns_rr_rdlen(rr) > 6) {
+        Srv s{ns_get16(p), ns_get16(p + 2), ns_get16(p + 4), {}};
+        ok = expand(msg, p + 6, end, s.target);
+        if (ok) a.srv.push_back(std::move(s));
+      } else if (type == ns_t_naptr && ns_rr_rdlen(rr) > 4) {
+        Naptr r{ns_get16(p), ns_get16(p + 2), {}, {}, {}};
+        const unsigned char* q = p + 4;
+        std::string regexp;
+        ok = read_character_string(q, end, r.flags) && read_character_string(q, end, r.services) &&
+             read_character_string(q, end, regexp) && expand(msg, q, end, r.replacement);
+        if (ok) a.naptr.push_back(std::move(r));
+      }
+      if (ok) a.ttl = std::min(a.ttl, ns_rr_ttl(rr));
+    }
+    a.found = !a.addresses.empty() || !a.srv.empty() || !a.naptr.empty();
+    return a;
+  }
+
+ private:
+  static bool expand(const ns_msg& msg, const unsigned char* p, const unsigned char* end, std::string& out) {
+    if (p >= end) return false;
+    std::array<char, NS_MAXDNAME> name;
+    if (dn_expand(ns_msg_base(msg), ns_msg_end(msg), p, name.data(), static_cast<int>(name.size())) < 0) return false;
+    out = name.data();
+    return true;
+  }
+
+  struct __res_state state_;
+  std::string init_error_;
+};
+
+// What the steps of RFC 3263 §4 find for one URI, with the TTL it may be kept for.
+struct Found {
+  Resolution resolution;
+  std::uint32_t ttl = 0xffffffffu;
+};
+
+}  // namespace
+
+struct SipResolver::Impl {
+  ResolverConfig config;
+  asio::thread_pool worker{1};  // the blocking lookups; one thread, so Dns and rng need no lock
+  std::optional<Dns> dns;
+  std::mt19937 rng{std::random_device{}()};
+
+  mutable std::mutex mutex;  // cache and counters: resolve() may be called from any loop
+  struct Cached {
+    Resolution resolution;
+    Clock::time_point until;
+  };
+  std::map<std::string, Cached> cache;
+  ResolverCounters counters;
+
+  explicit Impl(ResolverConfig c) : config(std::move(c)) {}
+
+  // --- on the worker thread ---
+
+  Dns& resolver() {
+    if (!dns) dns.emplace(config);
+    return *dns;
+  }
+
+  // A and AAAA of a host name, IPv4 first (the loopback and most ESInets are IPv4).
+  std::vector<asio::ip::address> addresses(const std::string& host, Found& f, std::string& error) {
+    std::vector<asio::ip::address> out;
+    if (config.servers.empty()) {
+      addrinfo hints{};
+      hints.ai_family = AF_UNSPEC;
+      hints.ai_socktype = SOCK_DGRAM;
+      addrinfo* list = nullptr;
+      int rc = ::getaddrinfo(host.c_str(), nullptr, &hints, &list);
+      if (rc != 0) {
+        if (rc != EAI_NONAME && rc != EAI_NODATA) error = host + ": " + ::gai_strerror(rc);
+        return out;
+      }
+      std::unique_ptr<addrinfo, decltype(&::freeaddrinfo)> owned(list, ::freeaddrinfo);
+      for (auto* ai = list; ai; ai = ai->ai_next) {
+        asio::ip::address a;
+        if (ai->ai_family == AF_INET) {
+          asio::ip::address_v4::bytes_type b;
+          std::memcpy(b.data(), &reinterpret_cast<const sockaddr_in*>(ai->ai_addr)->sin_addr, 4);
+          a = asio::ip::address_v4(b);
+        } else if (ai->ai_family == AF_INET6) {
+          asio::ip::address_v6::bytes_type b;
+          std::memcpy(b.data(), &reinterpret_cast<const sockaddr_in6*>(ai->ai_addr)->sin6_addr, 16);
+          a = asio::ip::address_v6(b);
+        } else {
+          continue;
+        }
+        if (std::find(out.begin(), out.end(), a) == out.end()) out.push_back(a);
+      }
+      std::stable_partition(out.begin(), out.end(), [](const auto& a) { return a.is_v4(); });
+      f.ttl = std::min<std::uint32_t>(f.ttl, static_cast<std::uint32_t>(config.address_ttl.count()));
+      return out;
+    }
+    for (int type : {ns_t_a, ns_t_aaaa}) {
+      Answer a = resolver().query(host, type);
+      if (!a.error.empty() && error.empty()) error = a.error;
+      if (!a.found) continue;
+      f.ttl = std::min(f.ttl, a.ttl);
+      out.insert(out.end(), a.addresses.begin(), a.addresses.end());
+    }
+    return out;
+  }
+
+  // RFC 2782's order: by priority, and within a priority a weighted random draw.
+  std::vector<Srv> srv_order(std::vector<Srv> records) {
+    std::sort(records.begin(), records.end(), [](const Srv& a, const Srv& b) { return a.priority < b.priority; });
+    std::vector<Srv> out;
+    for (std::size_t i = 0; i < records.size();) {
+      std::size_t j = i;
+      while (j < records.size() && records[j].priority == records[i].priority) ++j;
+      std::vector<Srv> group(records.begin() + static_cast<long>(i), records.begin() + static_cast<long>(j));
+      // Zero weights first, as RFC 2782 asks, so that they have a small chance of being picked.
+      std::stable_partition(group.begin(), group.end(), [](const Srv& s) { return s.weight == 0; });
+      while (!group.empty()) {
+        unsigned long total = 0;
+        for (const auto& s : group) total += s.weight;
+        unsigned long pick = std::uniform_int_distribution<unsigned long>(0, total)(rng);
+        std::size_t k = 0;
+        for (unsigned long running = 0; k < group.size(); ++k) {
+          running += group[k].weight;
+          if (running >= pick) break;
+        }
+        if (k == group.size()) k = group.size() - 1;
+        out.push_back(std::move(group[k]));
+        group.erase(group.begin() + static_cast<long>(k));
+      }
+      i = j;
+    }
+    return out;
+  }
+
+  // The SRV records of `name` as endpoints over `protocol`; false when there are none.
+  bool from_srv(const std::string& name, Protocol protocol, Found& f, std::string& error) {
+    Answer a = resolver().query(name, ns_t_srv);
+    if (!a.error.empty() && error.empty()) error = a.error;
+    if (!a.found) return false;
+    f.ttl = std::min(f.ttl, a.ttl);
+    // A single record with target "." says the service is decidedly not available here.
+    if (a.srv.size() == 1 && (a.srv[0].target.empty() || a.srv[0].target == ".")) {
+      error = name + ": service not available (SRV target \".\")";
+      return true;
+    }
+    for (const auto& s : srv_order(std::move(a.srv))) {
+      for (const auto& address : addresses(s.target, f, error)) {
+        if (f.resolution.endpoints.size() >= config.max_endpoints) return true;
+        Endpoint e{protocol, address, static_cast<std::uint16_t>(s.port)};
+        if (std::find(f.resolution.endpoints.begin(), f.resolution.endpoints.end(), e) == f.resolution.endpoints.end())
+          f.resolution.endpoints.push_back(e);
+      }
+    }
+    return true;
+  }
+
+  static std::string srv_name(Protocol p, const std::string& host) {
+    switch (p) {
+      case Protocol::udp: return "_sip._udp." + host;
+      case Protocol::tcp: return "_sip._tcp." + host;
+      case Protocol::tls: return "_sips._tcp." + host;
+    }
+    return host;
+  }
+
+  void from_address_records(const std::string& host, Protocol protocol, unsigned port, Found& f, std::string& error) {
+    for (const auto& address : addresses(host, f, error)) {
+      if (f.resolution.endpoints.size() >= config.max_endpoints) break;
+      f.resolution.endpoints.push_back(Endpoint{protocol, address, static_cast<std::uint16_t>(port)});
+    }
+  }
+
+  // RFC 3263 §4.1 (transport) and §4.2 (port and address) for a URI whose host is a name.
+  Found lookup(const Uri& uri, Protocol default_protocol) {
+    Found f;
+    std::string host = lower(std::string(uri.host));
+    std::string error;
+    bool sips = uri.scheme == Scheme::sips;
+    std::optional<Protocol> transport;
+    if (const Param* t = uri.param("transport"))
+      transport = iequals(t->value, "tls") ? Protocol::tls : iequals(t->value, "tcp") ? Protocol::tcp : Protocol::udp;
+    if (sips) transport = Protocol::tls;
+    auto default_port = [](Protocol p) { return p == Protocol::tls ? 5061u : 5060u; };
+
+    if (uri.port) {
+      // A port: no NAPTR, no SRV; the transport is the URI's, else UDP (TLS for sips:).
+      Protocol p = transport.value_or(default_protocol);
+      from_address_records(host, p, *uri.port, f, error);
+      f.resolution.how = "address";
+    } else if (transport) {
+      if (!from_srv(srv_name(*transport, host), *transport, f, error)) {
+        from_address_records(host, *transport, default_port(*transport), f, error);
+        f.resolution.how = "address";
+      } else {
+        f.resolution.how = "srv";
+      }
+    } else {
+      // NAPTR: the domain's preferred transports, in its order.
+      Answer naptr = resolver().query(host, ns_t_naptr);
+      if (!naptr.error.empty()) error = naptr.error;
+      std::vector<std::pair<Naptr, Protocol>> usable;
+      for (auto& r : naptr.naptr) {
+        std::string services = lower(r.services);
+        std::optional<Protocol> p;
+        if (services == "sip+d2u") p = Protocol::udp;
+        else if (services == "sip+d2t") p = Protocol::tcp;
+        else if (services == "sips+d2t") p = Protocol::tls;
+        if (!p || lower(r.flags) != "s" || r.replacement.empty()) continue;
+        usable.emplace_back(std::move(r), *p);
+      }
+      std::stable_sort(usable.begin(), usable.end(), [](const auto& a, const auto& b) {
+        return a.first.order != b.first.order ? a.first.order < b.first.order : a.first.preference < b.first.preference;
+      });
+      if (naptr.found) f.ttl = std::min(f.ttl, naptr.ttl);
+      for (const auto& [r, p] : usable) {
+        if (from_srv(r.replacement, p, f, error) && !f.resolution.endpoints.empty()) {
+          f.resolution.how = "naptr";
+          break;
+        }
+      }
+      // No NAPTR: SRV for the transports we speak, in our order of preference (§4.1).
+      if (f.resolution.endpoints.empty() && usable.empty()) {
+        for (Protocol p : {Protocol::udp, Protocol::tcp, Protocol::tls}) {
+          if (from_srv(srv_name(p, host), p, f, error)) {
+            f.resolution.how = "srv";
+            break;
+          }
+        }
+      }
+      // No SRV either: the host's addresses on the default port (§4.2).
+      if (f.resolution.endpoints.empty() && f.resolution.how.empty()) {
+        from_address_records(host, default_protocol, default_port(default_protocol), f, error);
+        f.resolution.how = "address";
+      }
+    }
+    if (f.resolution.endpoints.empty())
+      f.resolution.error = error.empty() ? host + ": no SIP server found (no NAPTR, SRV or address records)" : error;
+    return f;
+  }
+
+  Resolution resolve_now(const std::string& uri_text, Protocol default_protocol, const std::string& key) {
+    Resolution r;
+    Found f;
+    try {
+      Uri uri = parse_uri(uri_text);
+      f = lookup(uri, default_protocol);
+    } catch (const SyntaxError& e) {
+      f.resolution.error = "'" + uri_text + "': " + e.what();
+    }
+    auto ttl = f.resolution.endpoints.empty()
+                   ? config.negative_ttl
+                   : std::min<std::chrono::seconds>(config.max_ttl, std::chrono::seconds(f.ttl));
+    std::lock_guard lock(mutex);
+    if (f.resolution.endpoints.empty()) ++counters.failures;
+    if (ttl.count() > 0) {
+      // A route table names few URIs; a bound all the same, against URIs made up by callers.
+      if (cache.size() >= 4096) std::erase_if(cache, [now = Clock::now()](const auto& kv) { return kv.second.until <= now; });
+      if (cache.size() < 4096) cache[key] = Cached{f.resolution, Clock::now() + ttl};
+    }
+    return f.resolution;
+  }
+
+  // --- on the caller's thread ---
+
+  // The answer at once where no DNS is needed or a recent answer holds.
+  std::optional<Resolution> known(const std::string& uri_text, Protocol default_protocol, const std::string& key) {
+    try {
+      Uri uri = parse_uri(uri_text);
+      if (!uri.is_sip()) return Resolution{{}, "", "'" + uri_text + "' is not a SIP URI"};
+      if (auto literal = endpoint_of(uri, default_protocol)) return Resolution{{*literal}, "literal", ""};
+    } catch (const SyntaxError& e) {
+      return Resolution{{}, "", "'" + uri_text + "': " + e.what()};
+    }
+    std::lock_guard lock(mutex);
+    auto it = cache.find(key);
+    if (it == cache.end()) return std::nullopt;
+    if (it->second.until <= Clock::now()) {
+      cache.erase(it);
+      return std::nullopt;
+    }
+    ++counters.cache_hits;
+    return it->second.resolution;
+  }
+};
+
+namespace {
+std::string cache_key(const std::string& uri, Protocol default_protocol) {
+  return std::string(protocol_name(default_protocol)) + " " + uri;
+}
+}  // namespace
+
+SipResolver::SipResolver(ResolverConfig config) : impl_(std::make_shared<Impl>(std::move(config))) {}
+
+SipResolver::~SipResolver() { impl_->worker.join(); }
+
+asio::awaitable<Resolution> SipResolver::resolve(std::string uri, Protocol default_protocol) {
+  std::string key = cache_key(uri, default_protocol);
+  if (auto r = impl_->known(uri, default_protocol, key)) co_return std::move(*r);
+  {
+    std::lock_guard lock(impl_->mutex);
+    ++impl_->counters.lookups;
+  }
+  auto impl = impl_;
+  auto initiation = [impl, uri = std::move(uri), default_protocol, key = std::move(key)](auto handler) mutable {
+    asio::post(impl->worker, [impl, uri = std::move(uri), default_protocol, key = std::move(key),
+                              handler = std::move(handler)]() mutable {
+      Resolution r = impl->resolve_now(uri, default_protocol, key);
+      auto executor = asio::get_associated_executor(handler);
+      asio::post(executor, [handler = std::move(handler), r = std::move(r)]() mutable { handler(std::move(r)); });
+    });
+  };
+  // Held in a variable: GCC 12 mishandles `co_return co_await` of a class type.
+  Resolution found = co_await asio::async_initiate<decltype(asio::use_awaitable), void(Resolution)>(
+      std::move(initiation), asio::use_awaitable);
+  co_return found;
+}
+
+std::optional<Resolution> SipResolver::known(const std::string& uri, Protocol default_protocol) {
+  return impl_->known(uri, default_protocol, cache_key(uri, default_protocol));
+}
+
+ResolverCounters SipResolver::counters() const {
+  std::lock_guard lock(impl_->mutex);
+  return impl_->counters;
+}
+
+}  // namespace ng911::sip
