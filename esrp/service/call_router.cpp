@@ -424,7 +424,11 @@ boost::asio::awaitable<void> CallRouter::decide(std::shared_ptr<const sip::Messa
     else if (!config_.resolver) places = sip::Resolution{{}, "", "no DNS resolver configured"};
     else if (!(places = config_.resolver->known(c.uri))) {
       pending.flush();  // the call waits for DNS: what happened so far is logged first
-      places = co_await config_.resolver->resolve(c.uri);
+      // The awaitable made in a statement of its own: GCC 12 frees a temporary twice when the
+      // call that makes it (its std::string argument) and the co_await share one expression.
+      auto lookup = config_.resolver->resolve(c.uri);
+      sip::Resolution found = co_await std::move(lookup);
+      places = std::move(found);
     }
     if (places->endpoints.empty()) {
       problems.push_back("unroutable URI " + c.uri + ": " + places->error);

@@ -455,7 +455,8 @@ asio::awaitable<Resolution> SipResolver::resolve(std::string uri, Protocol defau
       asio::post(executor, [handler = std::move(handler), r = std::move(r)]() mutable { handler(std::move(r)); });
     });
   };
-  // Held in a variable: GCC 12 mishandles `co_return co_await` of a class type.
+  // The initiation is a named object, not a temporary of the co_await's expression: GCC 12
+  // destroys such temporaries twice (the first version here aborted in free()).
   Resolution found = co_await asio::async_initiate<decltype(asio::use_awaitable), void(Resolution)>(
       std::move(initiation), asio::use_awaitable);
   co_return found;

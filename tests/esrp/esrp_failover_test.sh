@@ -4,7 +4,8 @@
 #   PSAP 503 → default route; PSAP rings without answer → default route; PSAP and default both
 #   refuse → last resort; PSAP queue Full (emergency-QueueState) → the queue's rule overflows to
 #   another PSAP; LoST down → default route; HELD down → default location; a bad rule file is
-#   refused on SIGHUP and the running rules stay; ng911-calllog tells one call's story.
+#   refused on SIGHUP and the running rules stay; ng911-calllog tells one call's story; a route
+#   URI with a host name is located by DNS (SRV) and its places tried in order.
 #   esrp_failover_test.sh ESRP LOST GIS CALLLOG
 source "$(dirname "$0")/esrp_lib.sh" esrp_failover "$1" "$2" "$3" "$4"
 
@@ -100,4 +101,30 @@ caller noheld INVITE ref "http://127.0.0.1:$(free_port tcp)/loc/gone" && callee_
   && pass "HELD down: routed on the default location (PSAP 1)" || fail "HELD down"
 log_has '"event":"held_dereference".*"result":"unreachable"' && pass "HELD failure logged" \
   || fail "HELD failure: $(grep held_ "$tmp/esrp.log" | tail -1)"
+
+# 7. A route URI with a host name (RFC 3263): DNS (dnsmasq on loopback, authoritative for the
+#    made-up domain "test") gives the default route's queue two places by SRV priority; the
+#    first answers 503, the second takes the call; the Route keeps the URI.
+dns_port="$(free_port)"
+dnsmasq --keep-in-foreground --no-resolv --no-hosts --conf-file=/dev/null --pid-file= --listen-address=127.0.0.1 \
+  --bind-interfaces --port="$dns_port" --local=/test/ $([ "$(id -u)" = 0 ] && echo --user=root) \
+  --srv-host="_sip._udp.psaps.test,first.psaps.test,$psap0_port,10,0" \
+  --srv-host="_sip._udp.psaps.test,second.psaps.test,$default_port,20,0" \
+  --host-record=first.psaps.test,127.0.0.1 --host-record=second.psaps.test,127.0.0.1 2>"$tmp/dnsmasq.log" &
+pids+=($!)
+stop_esrp
+stop_lost  # the default route takes the call
+start_esrp --default-route "urn:service:sos sip:queue@psaps.test" --dns-server "127.0.0.1:$dns_port" --dns-timeout-s 1
+callee psap0 "$psap0_port" "-sf $escen/uas-unavailable.xml" 1
+callee default "$default_port" "-sn uas" 1
+caller dns INVITE value && pass "DNS: call completed" || fail "DNS: call failed: $(tail -3 "$tmp/dns-uac.out")"
+callee_done psap0 && pass "DNS: the first SRV place was tried" || fail "DNS: the first SRV place was not tried"
+callee_done default && pass "DNS: the second SRV place took the call" || fail "DNS: the second SRV place did not take it"
+grep -qi "^Route: <sip:queue@psaps.test;lr>" "$tmp/default.msg" && pass "DNS: the Route names the queue's URI" \
+  || fail "DNS: Route $(grep -i '^Route' "$tmp/default.msg")"
+log_has '"event":"route".*"to":"UDP:127.0.0.1:'"$psap0_port"'","dns":"srv"},{[^}]*"to":"UDP:127.0.0.1:'"$default_port"'","dns":"srv"' \
+  && pass "DNS: the route log names both places" || fail "DNS: route log $(grep '"event":"route"' "$tmp/esrp.log" | tail -1)"
+curl -s "http://127.0.0.1:$http_port/metrics" > "$tmp/metrics.txt"
+grep -q 'ng911_esrp_dns_total{event="lookups"} 1$' "$tmp/metrics.txt" && pass "DNS lookups in /metrics" \
+  || fail "DNS metrics: $(grep dns "$tmp/metrics.txt")"
 finish
