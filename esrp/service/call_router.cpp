@@ -5,8 +5,10 @@
 #include <cmath>
 #include <cstdio>
 
+#include <boost/asio/async_result.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
+#include <boost/asio/use_awaitable.hpp>
 
 #include "routing/pidf_lo.h"
 #include "server/log.h"
@@ -17,6 +19,19 @@ namespace ng911::esrp {
 namespace {
 
 using Clock = std::chrono::steady_clock;
+
+// The resolver's answer for a route URI, awaited by the routing coroutine.
+boost::asio::awaitable<sip::Resolution> locate(sip::SipResolver& resolver, std::string uri, boost::asio::io_context& io) {
+  auto initiation = [&resolver, &io, uri = std::move(uri)](auto handler) mutable {
+    // std::function wants a copyable callable; the coroutine's handler is move-only.
+    auto shared = std::make_shared<decltype(handler)>(std::move(handler));
+    resolver.resolve(std::move(uri), sip::Protocol::udp, io, [shared](sip::Resolution r) { (*shared)(std::move(r)); });
+  };
+  // Named, not a temporary of the co_await's expression: GCC 12 destroys such temporaries twice.
+  sip::Resolution found = co_await boost::asio::async_initiate<decltype(boost::asio::use_awaitable), void(sip::Resolution)>(
+      std::move(initiation), boost::asio::use_awaitable);
+  co_return found;
+}
 
 // A Route value naming a target URI (loose routing: ;lr added where missing).
 std::string route_to(const sip::Uri& uri) {
@@ -426,7 +441,7 @@ boost::asio::awaitable<void> CallRouter::decide(std::shared_ptr<const sip::Messa
       pending.flush();  // the call waits for DNS: what happened so far is logged first
       // The awaitable made in a statement of its own: GCC 12 frees a temporary twice when the
       // call that makes it (its std::string argument) and the co_await share one expression.
-      auto lookup = config_.resolver->resolve(c.uri);
+      auto lookup = locate(*config_.resolver, c.uri, io_);
       sip::Resolution found = co_await std::move(lookup);
       places = std::move(found);
     }

@@ -55,7 +55,8 @@ void render(std::string& out, const LoopFigures& f, const QueueMonitor* queues, 
                                            {"timeouts", c.timeouts},          {"transport_failures", c.transport_failures},
                                            {"malformed", c.malformed},        {"retargets", c.retargets},
                                            {"branch_timeouts", c.branch_timeouts}, {"shed", c.shed},
-                                           {"handed_off", c.handed_off}};
+                                           {"handed_off", c.handed_off},
+                                           {"dns_waits", c.dns_waits}, {"dns_failures", c.dns_failures}};
   write_counter(out, "ng911_esrp_sip_total", "SIP proxy events.", "event", sip);
   write_gauge(out, "ng911_esrp_pending_requests", "Requests awaiting their final answer.", double(f.pending));
   write_gauge(out, "ng911_esrp_transactions", "SIP transactions held.", double(f.transactions));
@@ -66,7 +67,7 @@ void render(std::string& out, const LoopFigures& f, const QueueMonitor* queues, 
   write_counter(out, "ng911_esrp_lost_connections_total", "HTTP connections to the LoST servers: opened, or reused (keep-alive).",
                 "event", {{"opened", e.connections_opened}, {"reused", e.connections_reused}});
   auto d = resolver.counters();
-  write_counter(out, "ng911_esrp_dns_total", "Route URIs with host names located by DNS (RFC 3263).", "event",
+  write_counter(out, "ng911_esrp_dns_total", "Route URIs and next hops with host names located by DNS (RFC 3263).", "event",
                 {{"lookups", d.lookups}, {"cache_hits", d.cache_hits}, {"failures", d.failures}});
   if (queues) {
     out += "# HELP ng911_esrp_queue_state PSAP queue state (emergency-QueueState): 1 for the current state.\n"
@@ -190,6 +191,7 @@ int run_esrp(const EsrpOptions& o) {
   // One resolver (a thread and a cache of DNS answers) for all loops.
   CallRouterConfig router_config = o.router;
   router_config.resolver = std::make_shared<sip::SipResolver>(o.dns);
+  pc.resolver = router_config.resolver;  // and the hops of peers' Route and Contact values
   for (auto& loop_ptr : loops) {
     SipLoop& loop = *loop_ptr;
     loop.notifier = std::make_unique<MessageNotifier>(

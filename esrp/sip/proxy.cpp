@@ -203,6 +203,68 @@ struct StatefulProxy::Impl : std::enable_shared_from_this<Impl> {
     bool upgraded = false;  // sent over TCP because it was too large for UDP
   };
 
+  // The next hop of a request as §16.6 picks it: the first Route value that is not ours, else
+  // the Request-URI (for a request to us, the first configured next hop).
+  struct NextHop {
+    std::size_t our_routes = 0;       // leading Route values naming us, removed when forwarding
+    std::optional<Endpoint> endpoint;  // where it goes, when the hop is an address
+    std::string name_uri;             // the hop's URI when its host is a name (RFC 3263: DNS)
+    Protocol onward = Protocol::udp;  // the transport where the URI does not say
+  };
+
+  NextHop next_hop(const Message& m, const Endpoint& from) const {
+    NextHop h;
+    h.onward = from.protocol;
+    std::vector<NameAddr> routes = m.route();
+    // Loose routes naming us: one, or two where we double-record-routed (RFC 5658); the last
+    // one says which transport the next hop takes, unless its own URI says.
+    while (h.our_routes < routes.size() && h.our_routes < 2 && addressed_to_us(routes[h.our_routes].uri)) {
+      if (auto ours = endpoint_of(routes[h.our_routes].uri, Protocol::udp)) h.onward = ours->protocol;
+      ++h.our_routes;
+    }
+    Uri ruri = m.parsed_request_uri();
+    const Uri* uri = &ruri;
+    if (h.our_routes < routes.size()) {
+      uri = &routes[h.our_routes].uri;
+    } else if (addressed_to_us(ruri) || !ruri.is_sip()) {
+      if (!config.next_hops.empty()) h.endpoint = config.next_hops.front();
+      return h;
+    }
+    h.endpoint = endpoint_of(*uri, h.onward);
+    if (!h.endpoint && uri->is_sip()) h.name_uri = std::string(uri->text);
+    return h;
+  }
+
+  // The places DNS gives for a next hop named by a host name (RFC 3263), at once when known,
+  // else when the resolver's thread has them; `then` runs on this loop either way.
+  void locate(const std::string& uri, Protocol onward, std::function<void(const Resolution&)> then) {
+    if (auto known = config.resolver->known(uri, onward)) return then(*known);
+    ++counters.dns_waits;
+    std::weak_ptr<Impl> weak = shared_from_this();
+    config.resolver->resolve(uri, onward, io, [weak, then = std::move(then)](Resolution r) {
+      if (weak.lock()) then(r);
+    });
+  }
+
+  // An ACK (of a 2xx) whose next hop is a host name: to the first place DNS gives.
+  void forward_ack_by_name(Message m, const Endpoint& from, std::string branch) {
+    NextHop hop;
+    try {
+      hop = next_hop(m, from);
+    } catch (const SyntaxError&) {
+      return;
+    }
+    if (hop.endpoint || hop.name_uri.empty()) return;
+    auto ack = std::make_shared<Message>(std::move(m));
+    std::weak_ptr<Impl> weak = weak_from_this();
+    locate(hop.name_uri, hop.onward, [weak, ack, from, branch = std::move(branch)](const Resolution& r) {
+      auto self = weak.lock();
+      if (!self || r.endpoints.empty()) return;
+      if (auto fwd = self->forward_request(*ack, from, branch, r.endpoints.front()))
+        self->outbound->send(fwd->target, fwd->bytes);
+    });
+  }
+
   // The request as it goes on, and where. RFC 3261 §18.1.1: a request over 1300 bytes bound for
   // UDP goes over TCP instead (the caller may retry over UDP if that fails); keep_udp turns it off.
   std::optional<Forwarded> forward_request(const Message& m, const Endpoint& from, const std::string& branch,
@@ -238,27 +300,9 @@ struct StatefulProxy::Impl : std::enable_shared_from_this<Impl> {
     }
     auto mf = m.max_forwards();
     b.replace(HeaderId::max_forwards, std::to_string(mf ? *mf - 1 : 70u));
-    std::vector<NameAddr> routes = m.route();
-    std::size_t first = 0;
-    // Loose routes naming us: one, or two where we double-record-routed (RFC 5658); the last
-    // one says which transport the next hop takes, unless its own URI says.
-    Protocol onward = from.protocol;
-    while (first < routes.size() && first < 2 && addressed_to_us(routes[first].uri)) {
-      if (auto ours = endpoint_of(routes[first].uri, Protocol::udp)) onward = ours->protocol;
-      b.pop_first_value(HeaderId::route);
-      ++first;
-    }
-    std::optional<Endpoint> target;
-    Uri ruri = m.parsed_request_uri();
-    if (forced) {
-      target = forced;
-    } else if (first < routes.size()) {
-      target = endpoint_of(routes[first].uri, onward);
-    } else if (addressed_to_us(ruri) || !ruri.is_sip()) {
-      if (!config.next_hops.empty()) target = config.next_hops.front();
-    } else {
-      target = endpoint_of(ruri, onward);
-    }
+    NextHop hop = next_hop(m, from);
+    for (std::size_t i = 0; i < hop.our_routes; ++i) b.pop_first_value(HeaderId::route);
+    std::optional<Endpoint> target = forced ? forced : hop.endpoint;
     if (!target) return std::nullopt;
     if (m.method() == "INVITE" || m.method() == "SUBSCRIBE" || m.method() == "REFER") {
       // RFC 5658: where the call changes transport at us (a caller on UDP, a large INVITE on to
@@ -423,8 +467,10 @@ struct StatefulProxy::Impl : std::enable_shared_from_this<Impl> {
     if (m.method() == "ACK") {
       // The ACK of a 2xx is a transaction of its own: forwarded statelessly (§16.11), with a
       // branch derived from its own so that retransmissions get the same one.
-      auto fwd = forward_request(m, from, "z9hG4bK" + std::to_string(std::hash<std::string>{}(key)));
+      std::string branch = "z9hG4bK" + std::to_string(std::hash<std::string>{}(key));
+      auto fwd = forward_request(m, from, branch);
       if (fwd) outbound->send(fwd->target, fwd->bytes);
+      else if (config.resolver) forward_ack_by_name(std::move(m), from, std::move(branch));
       return;
     }
     if (auto rejection = check_request(m, config.rules)) {
@@ -514,6 +560,32 @@ struct StatefulProxy::Impl : std::enable_shared_from_this<Impl> {
       forced = s.targets[s.next_target++];
     } else if (s.next_target++ > 0) {
       return send_best(key);
+    } else if (config.resolver) {
+      // A next hop named by a host name (a Route or Contact of a peer's): its places by DNS
+      // (RFC 3263), then tried in order as a target list, the Route kept as it is.
+      NextHop hop;
+      try {
+        hop = next_hop(s.tx.request(), s.from);
+      } catch (const SyntaxError&) {
+      }
+      if (!hop.endpoint && !hop.name_uri.empty()) {
+        s.next_target = 0;
+        std::weak_ptr<Impl> weak = weak_from_this();
+        return locate(hop.name_uri, hop.onward, [weak, key](const Resolution& r) {
+          auto self = weak.lock();
+          if (!self) return;
+          auto found = self->servers.find(key);
+          if (found == self->servers.end() || found->second.final_sent) return;
+          if (r.endpoints.empty()) {
+            ++self->counters.dns_failures;
+            // DNS down: the caller's proxy may try elsewhere; a name without a SIP server: 404.
+            return self->respond_final(key, r.temporary ? 503 : 404, r.temporary ? "Service Unavailable" : "Not Found");
+          }
+          found->second.targets = r.endpoints;
+          found->second.next_target = 0;
+          self->try_next_target(key);
+        });
+      }
     }
     auto now = Clock::now();
     // z9hG4bK + the loop hash + "." + something unique to this branch.
@@ -819,7 +891,7 @@ ProxyCounters& ProxyCounters::operator+=(const ProxyCounters& o) {
   retransmissions_absorbed += o.retransmissions_absorbed, timeouts += o.timeouts;
   transport_failures += o.transport_failures, malformed += o.malformed, retargets += o.retargets;
   branch_timeouts += o.branch_timeouts, large_over_tcp += o.large_over_tcp, udp_fallbacks += o.udp_fallbacks;
-  shed += o.shed, handed_off += o.handed_off;
+  shed += o.shed, handed_off += o.handed_off, dns_waits += o.dns_waits, dns_failures += o.dns_failures;
   return *this;
 }
 

@@ -14,6 +14,7 @@
 #include <boost/asio/io_context.hpp>
 
 #include "sip/proxy_checks.h"
+#include "sip/resolver.h"
 #include "sip/transaction.h"
 #include "sip/transport.h"
 
@@ -85,13 +86,18 @@ struct ProxyConfig {
   // `is_priority` says are emergency calls: those are always routed. 0: no limit.
   std::size_t max_pending = 0;
   std::function<bool(const Message&)> is_priority;
+  // Next hops named by host names (a Route, a Contact, a Request-URI) are located by DNS
+  // (RFC 3263) and their places tried in order; null: such requests get 404.
+  std::shared_ptr<SipResolver> resolver;
 };
 
 struct ProxyCounters {
   std::uint64_t requests = 0, responses = 0, forwarded = 0, rejected = 0, retransmissions_absorbed = 0,
                 timeouts = 0, transport_failures = 0, malformed = 0, retargets = 0, branch_timeouts = 0,
                 large_over_tcp = 0, udp_fallbacks = 0, shed = 0,
-                handed_off = 0;  // responses passed to the loop that holds their transaction
+                handed_off = 0,  // responses passed to the loop that holds their transaction
+                dns_waits = 0,   // requests that waited for DNS to locate their next hop
+                dns_failures = 0;  // requests whose next hop DNS could not locate (404/503)
   ProxyCounters& operator+=(const ProxyCounters& o);  // another event loop's
 };
 

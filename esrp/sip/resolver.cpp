@@ -14,10 +14,9 @@
 #include <netinet/in.h>
 #include <resolv.h>
 
-#include <boost/asio/async_result.hpp>
+#include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/thread_pool.hpp>
-#include <boost/asio/use_awaitable.hpp>
 
 #include "sip/text.h"
 #include "sip/uri.h"
@@ -59,6 +58,7 @@ struct Naptr {
 struct Answer {
   bool found = false;      // the name exists and has records of the type
   std::string error;       // a failure other than "no such name" / "no data" (timeout, SERVFAIL)
+  bool unanswered = false;  // the server did not answer at all (timeout) or failed (SERVFAIL)
   std::uint32_t ttl = 0xffffffffu;
   std::vector<Srv> srv;
   std::vector<Naptr> naptr;
@@ -120,7 +120,10 @@ class Dns {
     int n = res_nquery(&state_, name.c_str(), ns_c_in, type, buffer.data(), static_cast<int>(buffer.size()));
     if (n < 0) {
       int h = state_.res_h_errno;
-      if (h != HOST_NOT_FOUND && h != NO_DATA) a.error = name + ": " + (h == TRY_AGAIN ? "no answer (timeout or SERVFAIL)" : "DNS failure");
+      if (h != HOST_NOT_FOUND && h != NO_DATA) {
+        a.error = name + ": " + (h == TRY_AGAIN ? "no answer (timeout or SERVFAIL)" : "DNS failure");
+        a.unanswered = h == TRY_AGAIN;
+      }
       return a;
     }
     ns_msg msg;
@@ -180,6 +183,9 @@ class Dns {
 struct Found {
   Resolution resolution;
   std::uint32_t ttl = 0xffffffffu;
+  // Set by the first query the servers left unanswered: the rest of the steps are skipped, so
+  // that a dead DNS costs one query's timeout, not one per step (an emergency call waits).
+  bool servers_down = false;
 };
 
 }  // namespace
@@ -205,6 +211,13 @@ struct SipResolver::Impl {
   Dns& resolver() {
     if (!dns) dns.emplace(config);
     return *dns;
+  }
+
+  Answer query(const std::string& name, int type, Found& f) {
+    if (f.servers_down) return Answer{};
+    Answer a = resolver().query(name, type);
+    if (a.unanswered) f.servers_down = true;
+    return a;
   }
 
   // A and AAAA of a host name, IPv4 first (the loopback and most ESInets are IPv4).
@@ -241,7 +254,7 @@ struct SipResolver::Impl {
       return out;
     }
     for (int type : {ns_t_a, ns_t_aaaa}) {
-      Answer a = resolver().query(host, type);
+      Answer a = query(host, type, f);
       if (!a.error.empty() && error.empty()) error = a.error;
       if (!a.found) continue;
       f.ttl = std::min(f.ttl, a.ttl);
@@ -280,7 +293,7 @@ struct SipResolver::Impl {
 
   // The SRV records of `name` as endpoints over `protocol`; false when there are none.
   bool from_srv(const std::string& name, Protocol protocol, Found& f, std::string& error) {
-    Answer a = resolver().query(name, ns_t_srv);
+    Answer a = query(name, ns_t_srv, f);
     if (!a.error.empty() && error.empty()) error = a.error;
     if (!a.found) return false;
     f.ttl = std::min(f.ttl, a.ttl);
@@ -342,7 +355,7 @@ struct SipResolver::Impl {
       }
     } else {
       // NAPTR: the domain's preferred transports, in its order.
-      Answer naptr = resolver().query(host, ns_t_naptr);
+      Answer naptr = query(host, ns_t_naptr, f);
       if (!naptr.error.empty()) error = naptr.error;
       std::vector<std::pair<Naptr, Protocol>> usable;
       for (auto& r : naptr.naptr) {
@@ -379,8 +392,10 @@ struct SipResolver::Impl {
         f.resolution.how = "address";
       }
     }
-    if (f.resolution.endpoints.empty())
+    if (f.resolution.endpoints.empty()) {
       f.resolution.error = error.empty() ? host + ": no SIP server found (no NAPTR, SRV or address records)" : error;
+      f.resolution.temporary = f.servers_down;
+    }
     return f;
   }
 
@@ -439,27 +454,25 @@ SipResolver::SipResolver(ResolverConfig config) : impl_(std::make_shared<Impl>(s
 
 SipResolver::~SipResolver() { impl_->worker.join(); }
 
-asio::awaitable<Resolution> SipResolver::resolve(std::string uri, Protocol default_protocol) {
+void SipResolver::resolve(std::string uri, Protocol default_protocol, asio::io_context& where,
+                          std::function<void(Resolution)> done) {
   std::string key = cache_key(uri, default_protocol);
-  if (auto r = impl_->known(uri, default_protocol, key)) co_return std::move(*r);
+  if (auto r = impl_->known(uri, default_protocol, key)) {
+    asio::post(where, [done = std::move(done), r = std::move(*r)]() mutable { done(std::move(r)); });
+    return;
+  }
   {
     std::lock_guard lock(impl_->mutex);
     ++impl_->counters.lookups;
   }
-  auto impl = impl_;
-  auto initiation = [impl, uri = std::move(uri), default_protocol, key = std::move(key)](auto handler) mutable {
-    asio::post(impl->worker, [impl, uri = std::move(uri), default_protocol, key = std::move(key),
-                              handler = std::move(handler)]() mutable {
-      Resolution r = impl->resolve_now(uri, default_protocol, key);
-      auto executor = asio::get_associated_executor(handler);
-      asio::post(executor, [handler = std::move(handler), r = std::move(r)]() mutable { handler(std::move(r)); });
-    });
-  };
-  // The initiation is a named object, not a temporary of the co_await's expression: GCC 12
-  // destroys such temporaries twice (the first version here aborted in free()).
-  Resolution found = co_await asio::async_initiate<decltype(asio::use_awaitable), void(Resolution)>(
-      std::move(initiation), asio::use_awaitable);
-  co_return found;
+  // Outstanding work on `where` while the lookup runs, as for any of its asynchronous operations:
+  // its run() does not return with an answer still to come.
+  asio::post(impl_->worker, [impl = impl_, uri = std::move(uri), default_protocol, key = std::move(key), &where,
+                             work = asio::make_work_guard(where), done = std::move(done)]() mutable {
+    Resolution r = impl->resolve_now(uri, default_protocol, key);
+    asio::post(where, [done = std::move(done), r = std::move(r)]() mutable { done(std::move(r)); });
+    work.reset();
+  });
 }
 
 std::optional<Resolution> SipResolver::known(const std::string& uri, Protocol default_protocol) {

@@ -10,13 +10,13 @@
 // for their DNS TTL (the smallest of the records used), failures for negative_ttl.
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
-#include <utility>  // boost/asio/awaitable.hpp in Boost 1.74 uses std::exchange without it
 #include <vector>
 
-#include <boost/asio/awaitable.hpp>
+#include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/udp.hpp>
 
 #include "sip/transport.h"
@@ -41,6 +41,8 @@ struct Resolution {
   std::vector<Endpoint> endpoints;  // in the order to try them
   std::string how;                  // "literal", "naptr", "srv" or "address": the step that decided
   std::string error;                // why there is none, when endpoints is empty
+  bool temporary = false;           // none because DNS did not answer (timeout, SERVFAIL), not
+                                    // because the name has no SIP server
 };
 
 struct ResolverCounters {
@@ -56,10 +58,13 @@ class SipResolver {
   SipResolver(const SipResolver&) = delete;
   SipResolver& operator=(const SipResolver&) = delete;
 
-  // The places to send a request for `uri` to (sip: or sips:), on the awaiting coroutine's
-  // executor. default_protocol is the transport where neither the URI nor DNS says (UDP in
-  // RFC 3263; sips: is always TLS). Safe from any thread.
-  boost::asio::awaitable<Resolution> resolve(std::string uri, Protocol default_protocol = Protocol::udp);
+  // The places to send a request for `uri` to (sip: or sips:): `done` runs on `where` (an event
+  // loop's context), never inside this call. default_protocol is the transport where neither the
+  // URI nor DNS says (UDP in RFC 3263; sips: is always TLS). Safe from any thread. (A callback
+  // rather than an awaitable: the SIP core builds with compilers whose coroutines Asio 1.74 does
+  // not support, the fuzzing build's clang among them.)
+  void resolve(std::string uri, Protocol default_protocol, boost::asio::io_context& where,
+               std::function<void(Resolution)> done);
   // The answer without waiting, where there is one: a literal address, a URI that cannot be
   // resolved, or an answer still within its TTL; nullopt when DNS must be asked.
   std::optional<Resolution> known(const std::string& uri, Protocol default_protocol = Protocol::udp);

@@ -33,6 +33,8 @@ int main(int argc, char** argv) {
         "steer-call-id", po::value<bool>()->default_value(true),
         "with --threads > 1: put every UDP datagram of a call on one loop by its Call-ID (an SO_REUSEPORT "
         "BPF selector; needs CAP_BPF, else the kernel's 4-tuple hash stays)")(
+        "dns-server", po::value<std::vector<std::string>>()->composing(),
+        "IPV4ADDRESS[:PORT] of a DNS server for next hops named by host names (RFC 3263); none: the system's")(
         "t1-ms", po::value<long>()->default_value(500),
         "RFC 3261 T1 (RTT estimate); lower only on networks known to be fast (tests)");
     po::variables_map vm;
@@ -54,6 +56,10 @@ int main(int argc, char** argv) {
     if (vm.count("tls-cert"))
       config.tls = TlsConfig{vm["tls-cert"].as<std::string>(), vm["tls-key"].as<std::string>(),
                              vm.count("tls-ca") ? vm["tls-ca"].as<std::string>() : "", 0, false};
+    ResolverConfig dns;
+    if (vm.count("dns-server"))
+      for (const auto& server : vm["dns-server"].as<std::vector<std::string>>()) dns.servers.push_back(parse_dns_server(server));
+    config.resolver = std::make_shared<SipResolver>(dns);
     int threads = std::max(1, vm["threads"].as<int>());
     config.shared_port = threads > 1;
     std::vector<std::unique_ptr<boost::asio::io_context>> loops;
@@ -106,7 +112,8 @@ int main(int argc, char** argv) {
               << ",\"transport_failures\":" << c.transport_failures << ",\"malformed\":" << c.malformed
               << ",\"retargets\":" << c.retargets << ",\"branch_timeouts\":" << c.branch_timeouts
               << ",\"large_over_tcp\":" << c.large_over_tcp << ",\"udp_fallbacks\":" << c.udp_fallbacks
-              << ",\"handed_off\":" << c.handed_off
+              << ",\"handed_off\":" << c.handed_off << ",\"dns_waits\":" << c.dns_waits
+              << ",\"dns_failures\":" << c.dns_failures
               << ",\"requests_per_loop\":[" << per_loop << "]}"
               << std::endl;
     return 0;

@@ -2,7 +2,8 @@
 # The SIP core with a real peer: SIPp as caller and callee through ng911-sip-proxy, over UDP and
 # TCP: plain calls (INVITE, 180, 200, ACK, BYE), a refused call (486, hop-by-hop ACK), a call
 # cancelled while ringing (CANCEL, 487), a callee that never answers (Timer B: 408) and one
-# that cannot be reached over TCP (503); serial forking past a busy or unanswering hop.
+# that cannot be reached over TCP (503); serial forking past a busy or unanswering hop; a next
+# hop named by a host name, located by DNS (RFC 3263).
 #   sipp_proxy_test.sh PATH/TO/ng911-sip-proxy
 source "$(dirname "$0")/../support/testlib.sh"
 proxy_bin="$1"
@@ -243,4 +244,39 @@ PY
 kill "$proxy_pid" 2>/dev/null; wait "$proxy_pid" 2>/dev/null || true
 expect_eq "$got" "tryings=6 others=0 forwarded=2" \
   "retransmitted INVITEs (RFC 3261 and 2543 branches) answered 100 each time and nothing else, forwarded once each"
+
+# RFC 3263: a next hop named by a host name is located by DNS (dnsmasq on loopback): the
+# Request-URI sip:x@hop.test has an SRV record naming the next hop's port, and the request
+# reaches it with its Request-URI kept; a name without any record is answered 404.
+dns_port="$(free_port udp)" hop="$(free_port)"
+if start_dns "$dns_port" "$tmp/dnsmasq.log" --srv-host="_sip._udp.hop.test,next.hop.test,$hop,10,0" \
+     --host-record=next.hop.test,127.0.0.1; then
+  start_proxy "udp:127.0.0.1:$(free_port)" --dns-server "127.0.0.1:$dns_port"
+  got="$(PYTHONPATH="$here" python3 - "$proxy_port" "$hop" <<'PY'
+import socket, sys
+from proxy_peers import udp_peers
+proxy, hop = int(sys.argv[1]), int(sys.argv[2])
+downstream, client, port = udp_peers(hop, 5, 5)
+def options(ruri, call_id):
+    return ("OPTIONS %s SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:%d;branch=z9hG4bK%s\r\nMax-Forwards: 70\r\n"
+            "From: <sip:a@127.0.0.1>;tag=1\r\nTo: <sip:b@hop.test>\r\nCall-ID: %s\r\nCSeq: 1 OPTIONS\r\n"
+            "Content-Length: 0\r\n\r\n" % (ruri, port, call_id, call_id)).encode()
+client.sendto(options("sip:x@hop.test", "dns1"), ("127.0.0.1", proxy))
+try:
+    located = downstream.recv(65535).decode().split("\r\n")[0]
+except socket.timeout:
+    located = "nothing"
+client.sendto(options("sip:x@missing.test", "dns2"), ("127.0.0.1", proxy))
+try:
+    missing = client.recv(65535).decode().split("\r\n")[0]
+except socket.timeout:
+    missing = "nothing"
+print("%s | %s" % (located, missing))
+PY
+)"
+  kill "$proxy_pid" 2>/dev/null; wait "$proxy_pid" 2>/dev/null || true
+  expect_eq "$got" "OPTIONS sip:x@hop.test SIP/2.0 | SIP/2.0 404 Not Found" \
+    "DNS: a next hop by SRV reached with its Request-URI kept; a name without records 404"
+  expect_eq "$(sed -n 's/.*"dns_waits":\([0-9]*\).*/\1/p' "$proxy_log")" 2 "DNS: both requests waited for DNS"
+fi
 finish

@@ -75,6 +75,19 @@ for _ in range(50):
         u.close(); t.close()
 PY
 }
+# start_dns PORT LOG [dnsmasq options...]: a DNS server for the RFC 3263 tests: dnsmasq on
+# 127.0.0.1:PORT, authoritative for the made-up domain "test" (nothing is asked upstream), with
+# the records the options give; returns once it serves (bounded: 5 s). Its pid joins $pids.
+start_dns() {
+  local port="$1" log="$2"; shift 2
+  dnsmasq --keep-in-foreground --no-resolv --no-hosts --conf-file=/dev/null --pid-file= --log-facility=- \
+    --listen-address=127.0.0.1 --bind-interfaces --port="$port" --local=/test/ \
+    $([ "$(id -u)" = 0 ] && echo --user=root) "$@" >"$log" 2>&1 &
+  pids+=($!)
+  for _ in $(seq 100); do grep -qs "started" "$log" && return 0; sleep 0.05; done
+  fail "dnsmasq did not start: $(tail -2 "$log")"
+  return 1
+}
 finish() {
   echo "$((checks - fails)) passed, $fails failed"
   [ "$fails" = 0 ]
