@@ -96,15 +96,17 @@ void wait_ready(const Dnsmasq& dns) {
   BOOST_FAIL("dnsmasq did not answer on port " << dns.port);
 }
 
+// A resolver that asks a dnsmasq of its own, once that answers.
+struct Served {
+  Dnsmasq dns;
+  SipResolver resolver{(wait_ready(dns), dns.config())};
+};
+
 }  // namespace
 
 BOOST_AUTO_TEST_SUITE(sip_resolver)
 
-BOOST_AUTO_TEST_CASE(naptr_srv_and_address_steps) {
-  Dnsmasq dns;
-  wait_ready(dns);
-  SipResolver resolver(dns.config());
-
+BOOST_FIXTURE_TEST_CASE(naptr_srv_and_address_steps, Served) {
   auto r = resolve(resolver, "sip:psap@naptr.test");
   BOOST_TEST(r.how == "naptr");
   BOOST_TEST(places(r) == (std::vector<std::string>{"TCP:127.0.0.2:5070", "TCP:127.0.0.3:5071"}),
@@ -137,11 +139,7 @@ BOOST_AUTO_TEST_CASE(naptr_srv_and_address_steps) {
   BOOST_TEST(r.error.find("not available") != std::string::npos, r.error);
 }
 
-BOOST_AUTO_TEST_CASE(literals_failures_and_the_cache) {
-  Dnsmasq dns;
-  wait_ready(dns);
-  SipResolver resolver(dns.config());
-
+BOOST_FIXTURE_TEST_CASE(literals_failures_and_the_cache, Served) {
   auto r = resolve(resolver, "sip:q@127.0.0.1:5070;transport=tcp");
   BOOST_TEST(r.how == "literal");
   BOOST_TEST(places(r) == (std::vector<std::string>{"TCP:127.0.0.1:5070"}), boost::test_tools::per_element());
