@@ -180,8 +180,19 @@ class Dns {
 };
 
 // What the steps of RFC 3263 §4 find for one URI, with the TTL it may be kept for.
+// One place a lookup found, with the SRV record it came from (RFC 2782's order is drawn from
+// priority and weight each time the answer is used, not once per lookup).
+struct Place {
+  Endpoint endpoint;
+  int target = 0;  // the SRV record (or the address lookup) it came from
+  unsigned priority = 0, weight = 0;
+};
+constexpr std::size_t kMaxPlaces = 32;  // kept per answer; max_endpoints of them are returned
+
 struct Found {
-  Resolution resolution;
+  Resolution resolution;  // how, error, temporary; endpoints are drawn from `places`
+  std::vector<Place> places;
+  int targets = 0;
   std::uint32_t ttl = 0xffffffffu;
   // Set by the first query the servers left unanswered: the rest of the steps are skipped, so
   // that a dead DNS costs one query's timeout, not one per step (an emergency call waits).
@@ -192,15 +203,16 @@ struct Found {
 
 struct SipResolver::Impl {
   ResolverConfig config;
-  asio::thread_pool worker{1};  // the blocking lookups; one thread, so Dns and rng need no lock
+  asio::thread_pool worker{1};  // the blocking lookups; one thread, so Dns needs no lock
   std::optional<Dns> dns;
-  std::mt19937 rng{std::random_device{}()};
 
   mutable std::mutex mutex;  // cache and counters: resolve() may be called from any loop
   struct Cached {
-    Resolution resolution;
+    Resolution resolution;  // without endpoints: drawn from places on each use
+    std::vector<Place> places;
     Clock::time_point until;
   };
+  std::mt19937 draw_rng{std::random_device{}()};  // under `mutex`
   std::map<std::string, Cached> cache;
   ResolverCounters counters;
 
@@ -263,32 +275,55 @@ struct SipResolver::Impl {
     return out;
   }
 
-  // RFC 2782's order: by priority, and within a priority a weighted random draw.
-  std::vector<Srv> srv_order(std::vector<Srv> records) {
-    std::sort(records.begin(), records.end(), [](const Srv& a, const Srv& b) { return a.priority < b.priority; });
-    std::vector<Srv> out;
-    for (std::size_t i = 0; i < records.size();) {
+  // RFC 2782's order of the places: their SRV records by priority, and within a priority a
+  // weighted random draw; the addresses of one record stay together, in DNS order. Under `mutex`.
+  std::vector<Endpoint> ordered(const std::vector<Place>& places) {
+    struct Target {
+      int id;
+      unsigned priority, weight;
+      std::vector<Endpoint> endpoints;
+    };
+    std::vector<Target> targets;
+    for (const auto& p : places) {
+      auto it = std::find_if(targets.begin(), targets.end(), [&](const Target& t) { return t.id == p.target; });
+      if (it == targets.end()) targets.push_back(Target{p.target, p.priority, p.weight, {p.endpoint}});
+      else it->endpoints.push_back(p.endpoint);
+    }
+    std::stable_sort(targets.begin(), targets.end(), [](const Target& a, const Target& b) { return a.priority < b.priority; });
+    std::vector<Endpoint> out;
+    auto take = [&](const Target& t) {
+      for (const auto& e : t.endpoints)
+        if (out.size() < config.max_endpoints) out.push_back(e);
+    };
+    for (std::size_t i = 0; i < targets.size();) {
       std::size_t j = i;
-      while (j < records.size() && records[j].priority == records[i].priority) ++j;
-      std::vector<Srv> group(records.begin() + static_cast<long>(i), records.begin() + static_cast<long>(j));
+      while (j < targets.size() && targets[j].priority == targets[i].priority) ++j;
+      std::vector<Target> group(targets.begin() + static_cast<long>(i), targets.begin() + static_cast<long>(j));
       // Zero weights first, as RFC 2782 asks, so that they have a small chance of being picked.
-      std::stable_partition(group.begin(), group.end(), [](const Srv& s) { return s.weight == 0; });
+      std::stable_partition(group.begin(), group.end(), [](const Target& t) { return t.weight == 0; });
       while (!group.empty()) {
         unsigned long total = 0;
-        for (const auto& s : group) total += s.weight;
-        unsigned long pick = std::uniform_int_distribution<unsigned long>(0, total)(rng);
+        for (const auto& t : group) total += t.weight;
+        unsigned long pick = std::uniform_int_distribution<unsigned long>(0, total)(draw_rng);
         std::size_t k = 0;
         for (unsigned long running = 0; k < group.size(); ++k) {
           running += group[k].weight;
           if (running >= pick) break;
         }
         if (k == group.size()) k = group.size() - 1;
-        out.push_back(std::move(group[k]));
+        take(group[k]);
         group.erase(group.begin() + static_cast<long>(k));
       }
       i = j;
     }
     return out;
+  }
+
+  void add_place(Found& f, const Endpoint& e, int target, unsigned priority, unsigned weight) {
+    if (f.places.size() >= kMaxPlaces) return;
+    for (const auto& p : f.places)
+      if (p.endpoint == e) return;
+    f.places.push_back(Place{e, target, priority, weight});
   }
 
   // The SRV records of `name` as endpoints over `protocol`; false when there are none.
@@ -302,13 +337,12 @@ struct SipResolver::Impl {
       error = name + ": service not available (SRV target \".\")";
       return true;
     }
-    for (const auto& s : srv_order(std::move(a.srv))) {
-      for (const auto& address : addresses(s.target, f, error)) {
-        if (f.resolution.endpoints.size() >= config.max_endpoints) return true;
-        Endpoint e{protocol, address, static_cast<std::uint16_t>(s.port)};
-        if (std::find(f.resolution.endpoints.begin(), f.resolution.endpoints.end(), e) == f.resolution.endpoints.end())
-          f.resolution.endpoints.push_back(e);
-      }
+    std::stable_sort(a.srv.begin(), a.srv.end(), [](const Srv& x, const Srv& y) { return x.priority < y.priority; });
+    for (const auto& s : a.srv) {
+      if (f.places.size() >= kMaxPlaces) break;
+      int target = f.targets++;
+      for (const auto& address : addresses(s.target, f, error))
+        add_place(f, Endpoint{protocol, address, static_cast<std::uint16_t>(s.port)}, target, s.priority, s.weight);
     }
     return true;
   }
@@ -323,10 +357,9 @@ struct SipResolver::Impl {
   }
 
   void from_address_records(const std::string& host, Protocol protocol, unsigned port, Found& f, std::string& error) {
-    for (const auto& address : addresses(host, f, error)) {
-      if (f.resolution.endpoints.size() >= config.max_endpoints) break;
-      f.resolution.endpoints.push_back(Endpoint{protocol, address, static_cast<std::uint16_t>(port)});
-    }
+    int target = f.targets++;  // one group: the addresses keep their order
+    for (const auto& address : addresses(host, f, error))
+      add_place(f, Endpoint{protocol, address, static_cast<std::uint16_t>(port)}, target, 0, 0);
   }
 
   // RFC 3263 §4.1 (transport) and §4.2 (port and address) for a URI whose host is a name.
@@ -372,13 +405,13 @@ struct SipResolver::Impl {
       });
       if (naptr.found) f.ttl = std::min(f.ttl, naptr.ttl);
       for (const auto& [r, p] : usable) {
-        if (from_srv(r.replacement, p, f, error) && !f.resolution.endpoints.empty()) {
+        if (from_srv(r.replacement, p, f, error) && !f.places.empty()) {
           f.resolution.how = "naptr";
           break;
         }
       }
       // No NAPTR: SRV for the transports we speak, in our order of preference (§4.1).
-      if (f.resolution.endpoints.empty() && usable.empty()) {
+      if (f.places.empty() && usable.empty()) {
         for (Protocol p : {Protocol::udp, Protocol::tcp, Protocol::tls}) {
           if (from_srv(srv_name(p, host), p, f, error)) {
             f.resolution.how = "srv";
@@ -387,12 +420,12 @@ struct SipResolver::Impl {
         }
       }
       // No SRV either: the host's addresses on the default port (§4.2).
-      if (f.resolution.endpoints.empty() && f.resolution.how.empty()) {
+      if (f.places.empty() && f.resolution.how.empty()) {
         from_address_records(host, default_protocol, default_port(default_protocol), f, error);
         f.resolution.how = "address";
       }
     }
-    if (f.resolution.endpoints.empty()) {
+    if (f.places.empty()) {
       f.resolution.error = error.empty() ? host + ": no SIP server found (no NAPTR, SRV or address records)" : error;
       f.resolution.temporary = f.servers_down;
     }
@@ -400,7 +433,6 @@ struct SipResolver::Impl {
   }
 
   Resolution resolve_now(const std::string& uri_text, Protocol default_protocol, const std::string& key) {
-    Resolution r;
     Found f;
     try {
       Uri uri = parse_uri(uri_text);
@@ -408,17 +440,18 @@ struct SipResolver::Impl {
     } catch (const SyntaxError& e) {
       f.resolution.error = "'" + uri_text + "': " + e.what();
     }
-    auto ttl = f.resolution.endpoints.empty()
-                   ? config.negative_ttl
-                   : std::min<std::chrono::seconds>(config.max_ttl, std::chrono::seconds(f.ttl));
+    auto ttl = f.places.empty() ? config.negative_ttl
+                                : std::min<std::chrono::seconds>(config.max_ttl, std::chrono::seconds(f.ttl));
     std::lock_guard lock(mutex);
-    if (f.resolution.endpoints.empty()) ++counters.failures;
+    if (f.places.empty()) ++counters.failures;
     if (ttl.count() > 0) {
       // A route table names few URIs; a bound all the same, against URIs made up by callers.
       if (cache.size() >= 4096) std::erase_if(cache, [now = Clock::now()](const auto& kv) { return kv.second.until <= now; });
-      if (cache.size() < 4096) cache[key] = Cached{f.resolution, Clock::now() + ttl};
+      if (cache.size() < 4096) cache[key] = Cached{f.resolution, f.places, Clock::now() + ttl};
     }
-    return f.resolution;
+    Resolution r = std::move(f.resolution);
+    r.endpoints = ordered(f.places);
+    return r;
   }
 
   // --- on the caller's thread ---
@@ -440,7 +473,9 @@ struct SipResolver::Impl {
       return std::nullopt;
     }
     ++counters.cache_hits;
-    return it->second.resolution;
+    Resolution r = it->second.resolution;
+    r.endpoints = ordered(it->second.places);
+    return r;
   }
 };
 

@@ -7,7 +7,9 @@
 // The lookups use the C library's resolver (libresolv's res_nquery for NAPTR/SRV, and for
 // A/AAAA when servers are configured; getaddrinfo otherwise, so that /etc/hosts counts), which
 // blocks: they run on a thread of the resolver's own, never on an event loop. Answers are kept
-// for their DNS TTL (the smallest of the records used), failures for negative_ttl.
+// for their DNS TTL (the smallest of the records used), failures for negative_ttl. RFC 2782's
+// weighted draw among SRV records of equal priority is made for every resolution, cached or
+// not, so that calls spread over a queue's hosts by their weights.
 #include <chrono>
 #include <cstdint>
 #include <functional>

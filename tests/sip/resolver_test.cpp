@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <map>
 #include <optional>
 #include <string>
 
@@ -42,6 +43,8 @@ struct Dnsmasq {
         "--srv-host=_sip._tcp.naptr.test,b.test,5071,20,0", "--srv-host=_sip._tcp.naptr.test,a.test,5070,10,0",
         // No NAPTR: SRV for UDP.
         "--srv-host=_sip._udp.srv.test,a.test,5080,10,0",
+        // Equal priority, weights 1 and 3: calls spread over both, three to one.
+        "--srv-host=_sip._udp.weighted.test,a.test,6001,10,1", "--srv-host=_sip._udp.weighted.test,b.test,6003,10,3",
         // sips: SRV for TLS.
         "--srv-host=_sips._tcp.tls.test,b.test,5091,10,0",
         // The service is not offered here.
@@ -162,6 +165,24 @@ BOOST_FIXTURE_TEST_CASE(literals_failures_and_the_cache, Served) {
   resolve(resolver, "sip:psap@missing.test");
   BOOST_TEST(resolver.counters().lookups == lookups);
   BOOST_TEST(resolver.counters().cache_hits >= 2u);
+}
+
+// RFC 2782: among records of equal priority the first place is drawn by weight for every
+// resolution, the cached ones included (else a TTL's worth of calls would all go one way).
+BOOST_FIXTURE_TEST_CASE(srv_weights_spread_the_calls, Served) {
+  auto r = resolve(resolver, "sip:queue@weighted.test");
+  BOOST_TEST_REQUIRE(r.endpoints.size() == 2u);
+  std::map<std::string, int> first;
+  for (int i = 0; i < 400; ++i) {
+    auto known = resolver.known("sip:queue@weighted.test");
+    BOOST_TEST_REQUIRE(known.has_value());
+    BOOST_TEST_REQUIRE(known->endpoints.size() == 2u);
+    ++first[known->endpoints.front().str()];
+  }
+  int light = first["UDP:127.0.0.2:6001"], heavy = first["UDP:127.0.0.3:6003"];
+  BOOST_TEST(light + heavy == 400);
+  BOOST_TEST(light > 0);
+  BOOST_TEST(heavy > light * 3 / 2, "weight 3 first " << heavy << " times, weight 1 " << light);
 }
 
 // A DNS server that never answers: the resolution fails within timeout x attempts, and says so.
