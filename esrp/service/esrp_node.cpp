@@ -68,7 +68,8 @@ void render(std::string& out, const LoopFigures& f, const QueueMonitor* queues, 
                 "event", {{"opened", e.connections_opened}, {"reused", e.connections_reused}});
   auto d = resolver.counters();
   write_counter(out, "ng911_esrp_dns_total", "Route URIs and next hops with host names located by DNS (RFC 3263).", "event",
-                {{"lookups", d.lookups}, {"cache_hits", d.cache_hits}, {"failures", d.failures}});
+                {{"lookups", d.lookups}, {"cache_hits", d.cache_hits}, {"failures", d.failures},
+                 {"shared", d.shared}, {"refused", d.refused}});
   if (queues) {
     out += "# HELP ng911_esrp_queue_state PSAP queue state (emergency-QueueState): 1 for the current state.\n"
            "# TYPE ng911_esrp_queue_state gauge\n";

@@ -203,8 +203,7 @@ struct Found {
 
 struct SipResolver::Impl {
   ResolverConfig config;
-  asio::thread_pool worker{1};  // the blocking lookups; one thread, so Dns needs no lock
-  std::optional<Dns> dns;
+  asio::thread_pool worker{std::max<std::size_t>(1, config.threads)};  // the blocking lookups
 
   mutable std::mutex mutex;  // cache and counters: resolve() may be called from any loop
   struct Cached {
@@ -215,12 +214,22 @@ struct SipResolver::Impl {
   std::mt19937 draw_rng{std::random_device{}()};  // under `mutex`
   std::map<std::string, Cached> cache;
   ResolverCounters counters;
+  // Those waiting for a lookup under way, by cache key.
+  struct Waiter {
+    asio::io_context* where;
+    asio::executor_work_guard<asio::io_context::executor_type> work;  // its run() waits for us
+    std::function<void(Resolution)> done;
+  };
+  std::map<std::string, std::vector<Waiter>> in_flight;
 
   explicit Impl(ResolverConfig c) : config(std::move(c)) {}
 
   // --- on the worker thread ---
 
+  // The C library's resolver state, one per worker thread (a res_state is not to be shared
+  // between threads); a worker thread serves this resolver only.
   Dns& resolver() {
+    thread_local std::optional<Dns> dns;
     if (!dns) dns.emplace(config);
     return *dns;
   }
@@ -432,7 +441,8 @@ struct SipResolver::Impl {
     return f;
   }
 
-  Resolution resolve_now(const std::string& uri_text, Protocol default_protocol, const std::string& key) {
+  // Looks the URI up, keeps the answer, and hands each waiter its own draw of the order.
+  void resolve_now(const std::string& uri_text, Protocol default_protocol, const std::string& key) {
     Found f;
     try {
       Uri uri = parse_uri(uri_text);
@@ -442,6 +452,7 @@ struct SipResolver::Impl {
     }
     auto ttl = f.places.empty() ? config.negative_ttl
                                 : std::min<std::chrono::seconds>(config.max_ttl, std::chrono::seconds(f.ttl));
+    std::vector<Waiter> waiters;
     std::lock_guard lock(mutex);
     if (f.places.empty()) ++counters.failures;
     if (ttl.count() > 0) {
@@ -449,9 +460,15 @@ struct SipResolver::Impl {
       if (cache.size() >= 4096) std::erase_if(cache, [now = Clock::now()](const auto& kv) { return kv.second.until <= now; });
       if (cache.size() < 4096) cache[key] = Cached{f.resolution, f.places, Clock::now() + ttl};
     }
-    Resolution r = std::move(f.resolution);
-    r.endpoints = ordered(f.places);
-    return r;
+    if (auto it = in_flight.find(key); it != in_flight.end()) {
+      waiters = std::move(it->second);
+      in_flight.erase(it);
+    }
+    for (auto& w : waiters) {
+      Resolution r = f.resolution;
+      r.endpoints = ordered(f.places);
+      asio::post(*w.where, [done = std::move(w.done), r = std::move(r)]() mutable { done(std::move(r)); });
+    }
   }
 
   // --- on the caller's thread ---
@@ -496,17 +513,25 @@ void SipResolver::resolve(std::string uri, Protocol default_protocol, asio::io_c
     asio::post(where, [done = std::move(done), r = std::move(*r)]() mutable { done(std::move(r)); });
     return;
   }
+  Impl::Waiter waiter{&where, asio::make_work_guard(where), std::move(done)};
   {
     std::lock_guard lock(impl_->mutex);
+    if (auto it = impl_->in_flight.find(key); it != impl_->in_flight.end()) {
+      ++impl_->counters.shared;
+      it->second.push_back(std::move(waiter));
+      return;
+    }
+    if (impl_->in_flight.size() >= impl_->config.max_lookups) {
+      ++impl_->counters.refused;
+      Resolution r{{}, "", "DNS: " + std::to_string(impl_->in_flight.size()) + " lookups under way already", true};
+      asio::post(where, [done = std::move(waiter.done), r = std::move(r)]() mutable { done(std::move(r)); });
+      return;
+    }
     ++impl_->counters.lookups;
+    impl_->in_flight[key].push_back(std::move(waiter));
   }
-  // Outstanding work on `where` while the lookup runs, as for any of its asynchronous operations:
-  // its run() does not return with an answer still to come.
-  asio::post(impl_->worker, [impl = impl_, uri = std::move(uri), default_protocol, key = std::move(key), &where,
-                             work = asio::make_work_guard(where), done = std::move(done)]() mutable {
-    Resolution r = impl->resolve_now(uri, default_protocol, key);
-    asio::post(where, [done = std::move(done), r = std::move(r)]() mutable { done(std::move(r)); });
-    work.reset();
+  asio::post(impl_->worker, [impl = impl_, uri = std::move(uri), default_protocol, key = std::move(key)] {
+    impl->resolve_now(uri, default_protocol, key);
   });
 }
 

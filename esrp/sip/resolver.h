@@ -6,7 +6,7 @@
 //
 // The lookups use the C library's resolver (libresolv's res_nquery for NAPTR/SRV, and for
 // A/AAAA when servers are configured; getaddrinfo otherwise, so that /etc/hosts counts), which
-// blocks: they run on a thread of the resolver's own, never on an event loop. Answers are kept
+// blocks: they run on threads of the resolver's own, never on an event loop. Answers are kept
 // for their DNS TTL (the smallest of the records used), failures for negative_ttl. RFC 2782's
 // weighted draw among SRV records of equal priority is made for every resolution, cached or
 // not, so that calls spread over a queue's hosts by their weights.
@@ -34,6 +34,12 @@ struct ResolverConfig {
   std::chrono::seconds max_ttl{3600};       // answers are kept at most this long
   std::chrono::seconds address_ttl{60};     // getaddrinfo answers carry no TTL
   std::size_t max_endpoints = 8;            // places returned for one URI at most
+  // Lookups under way at once (the names differ: callers of one name share its lookup). Past
+  // this a resolution fails at once, as DNS down would: names in requests are the sender's to
+  // choose, and a flood of made-up ones must not queue the ESRP's own routes behind them.
+  std::size_t max_lookups = 16;
+  // Threads the blocking lookups run on: a name that times out holds one of them, not the rest.
+  std::size_t threads = 4;
 };
 
 // "ADDRESS[:PORT]" of a DNS server (port 53 when left out); throws std::invalid_argument.
@@ -51,6 +57,8 @@ struct ResolverCounters {
   std::uint64_t lookups = 0;     // resolutions that went to DNS
   std::uint64_t cache_hits = 0;  // resolutions answered from what an earlier one found
   std::uint64_t failures = 0;    // resolutions that found no place to send to
+  std::uint64_t shared = 0;      // resolutions that joined a lookup of the same name under way
+  std::uint64_t refused = 0;     // resolutions failed at once: max_lookups under way
 };
 
 class SipResolver {

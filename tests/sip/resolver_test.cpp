@@ -205,6 +205,38 @@ BOOST_AUTO_TEST_CASE(a_silent_server_times_out) {
   BOOST_TEST(took < std::chrono::milliseconds(1900));
 }
 
+// Callers of one name share its lookup; past max_lookups names under way a resolution fails at
+// once (a flood of made-up names must not queue the routes that matter behind it).
+BOOST_FIXTURE_TEST_CASE(one_lookup_per_name_and_a_bound_on_lookups, Served) {
+  asio::io_context io;
+  std::vector<Resolution> got;
+  for (int i = 0; i < 5; ++i) resolver.resolve("sip:q@plain.test", Protocol::udp, io, [&](Resolution r) { got.push_back(r); });
+  io.run_for(std::chrono::seconds(10));
+  BOOST_TEST_REQUIRE(got.size() == 5u);
+  for (const auto& r : got) BOOST_TEST(places(r) == (std::vector<std::string>{"UDP:127.0.0.4:5060"}), boost::test_tools::per_element());
+  BOOST_TEST(resolver.counters().lookups == 1u);
+  BOOST_TEST(resolver.counters().shared == 4u);
+
+  asio::ip::udp::socket silent(io, asio::ip::udp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
+  ResolverConfig c;
+  c.servers.push_back(silent.local_endpoint());
+  c.timeout = std::chrono::seconds(1);
+  c.attempts = 1;
+  c.max_lookups = 2;
+  SipResolver bounded(c);
+  std::vector<Resolution> answers;
+  for (const char* uri : {"sip:q@one.test", "sip:q@two.test", "sip:q@three.test", "sip:q@four.test"})
+    bounded.resolve(uri, Protocol::udp, io, [&](Resolution r) { answers.push_back(r); });
+  io.restart();
+  io.run_for(std::chrono::seconds(10));
+  BOOST_TEST_REQUIRE(answers.size() == 4u);
+  BOOST_TEST(bounded.counters().refused == 2u);
+  // The refused come back first, without waiting for the two lookups under way.
+  BOOST_TEST(answers[0].error.find("under way") != std::string::npos, answers[0].error);
+  BOOST_TEST(answers[1].error.find("under way") != std::string::npos, answers[1].error);
+  for (const auto& r : answers) BOOST_TEST((r.endpoints.empty() && r.temporary));
+}
+
 BOOST_AUTO_TEST_CASE(dns_server_settings) {
   BOOST_TEST(parse_dns_server("127.0.0.1").port() == 53);
   BOOST_TEST(parse_dns_server("127.0.0.1:5353").port() == 5353);
