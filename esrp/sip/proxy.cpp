@@ -696,8 +696,14 @@ struct StatefulProxy::Impl : std::enable_shared_from_this<Impl> {
       return;
     }
     reply(cancel, from, 200, "OK");
+    if (it->second.final_sent) return;
     auto client = clients.find(it->second.client_key);
-    if (client == clients.end() || it->second.final_sent) return;
+    if (client == clients.end()) {
+      // Nothing forwarded yet (the router or DNS still deciding): §16.10, the INVITE is
+      // answered 487 here, and whatever is decided later goes nowhere.
+      it->second.caller_gave_up = true;
+      return respond_final(invite_key, 487, "Request Terminated");
+    }
     auto& entry = client->second;
     entry.cancelled = false;  // the 487 of this branch is the caller's answer
     entry.ring_deadline.reset();

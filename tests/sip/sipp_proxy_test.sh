@@ -279,4 +279,39 @@ PY
     "DNS: a next hop by SRV reached with its Request-URI kept; a name without records 404"
   expect_eq "$(sed -n 's/.*"dns_waits":\([0-9]*\).*/\1/p' "$proxy_log")" 2 "DNS: both requests waited for DNS"
 fi
+# §16.10: an INVITE CANCELed while its next hop is still being looked up (DNS silent here) is
+# answered 487 at once, and nothing else follows when the lookup fails later.
+silent_dns="$(free_port udp)"
+python3 -c 'import socket,sys,time; s=socket.socket(socket.AF_INET,socket.SOCK_DGRAM); s.bind(("127.0.0.1",int(sys.argv[1]))); time.sleep(30)' "$silent_dns" &
+pids+=($!)
+start_proxy "udp:127.0.0.1:$(free_port)" --dns-server "127.0.0.1:$silent_dns"
+got="$(python3 - "$proxy_port" <<'PY'
+import socket, sys, time
+proxy = int(sys.argv[1])
+c = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); c.bind(("127.0.0.1", 0)); c.settimeout(4)
+port = c.getsockname()[1]
+def request(method):
+    return ("%s sip:psap@slow.test SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:%d;branch=z9hG4bKslow1\r\nMax-Forwards: 70\r\n"
+            "From: <sip:a@127.0.0.1>;tag=1\r\nTo: <sip:psap@slow.test>\r\nCall-ID: slow1\r\nCSeq: 1 %s\r\n"
+            "Contact: <sip:a@127.0.0.1:%d>\r\nContent-Length: 0\r\n\r\n" % (method, port, method, port)).encode()
+c.sendto(request("INVITE"), ("127.0.0.1", proxy))
+time.sleep(0.3)
+c.sendto(request("CANCEL"), ("127.0.0.1", proxy))
+seen = []
+try:
+    while True:  # until nothing comes for 4 s: past the DNS timeout (2 s) and its failure
+        data = c.recv(65535).decode()
+        line = data.split("\r\n")[0]
+        cseq = [l for l in data.split("\r\n") if l.lower().startswith("cseq:")][0].split()[-1]
+        if not line.startswith("SIP/2.0 100"):
+            seen.append("%s %s" % (line.split()[1], cseq))
+        if line.startswith("SIP/2.0 487"):
+            c.sendto(request("ACK"), ("127.0.0.1", proxy))
+except socket.timeout:
+    pass
+print(" ".join(seen))
+PY
+)"
+kill "$proxy_pid" 2>/dev/null; wait "$proxy_pid" 2>/dev/null || true
+expect_eq "$got" "200 CANCEL 487 INVITE" "CANCEL while DNS looks up the next hop: 487 at once, nothing after"
 finish
