@@ -235,34 +235,29 @@ struct StatefulProxy::Impl : std::enable_shared_from_this<Impl> {
     return h;
   }
 
-  // The places DNS gives for a next hop named by a host name (RFC 3263), at once when known,
-  // else when the resolver's thread has them; `then` runs on this loop either way.
-  void locate(const std::string& uri, Protocol onward, std::function<void(const Resolution&)> then) {
-    if (auto known = config.resolver->known(uri, onward)) return then(*known);
-    ++counters.dns_waits;
-    std::weak_ptr<Impl> weak = shared_from_this();
-    config.resolver->resolve(uri, onward, io, [weak, then = std::move(then)](Resolution r) {
-      if (weak.lock()) then(r);
-    });
-  }
-
-  // An ACK (of a 2xx) whose next hop is a host name: to the first place DNS gives.
-  void forward_ack_by_name(Message m, const Endpoint& from, std::string branch) {
+  // When the next hop of `m` is named by a host name (a peer's Route or Contact, a Request-URI
+  // with a domain): looks its places up by DNS (RFC 3263) and calls `then` with them on this
+  // loop, at once when known; false (and no call) when the hop is no such name. Asked only once
+  // forwarding found no address, so requests to addresses pay nothing for it.
+  bool locate_next_hop(const Message& m, const Endpoint& from, std::function<void(const Resolution&)> then) {
+    if (!config.resolver) return false;
     NextHop hop;
     try {
       hop = next_hop(m, from);
     } catch (const SyntaxError&) {
-      return;
+      return false;
     }
-    if (hop.endpoint || hop.name_uri.empty()) return;
-    auto ack = std::make_shared<Message>(std::move(m));
+    if (hop.endpoint || hop.name_uri.empty()) return false;
+    if (auto known = config.resolver->known(hop.name_uri, hop.onward)) {
+      then(*known);
+      return true;
+    }
+    ++counters.dns_waits;
     std::weak_ptr<Impl> weak = weak_from_this();
-    locate(hop.name_uri, hop.onward, [weak, ack, from, branch = std::move(branch)](const Resolution& r) {
-      auto self = weak.lock();
-      if (!self || r.endpoints.empty()) return;
-      if (auto fwd = self->forward_request(*ack, from, branch, r.endpoints.front()))
-        self->outbound->send(fwd->target, fwd->bytes);
+    config.resolver->resolve(hop.name_uri, hop.onward, io, [weak, then = std::move(then)](Resolution r) {
+      if (auto self = weak.lock()) then(r);  // `then` may use the proxy: it is alive throughout
     });
+    return true;
   }
 
   // The request as it goes on, and where. RFC 3261 §18.1.1: a request over 1300 bytes bound for
@@ -469,8 +464,17 @@ struct StatefulProxy::Impl : std::enable_shared_from_this<Impl> {
       // branch derived from its own so that retransmissions get the same one.
       std::string branch = "z9hG4bK" + std::to_string(std::hash<std::string>{}(key));
       auto fwd = forward_request(m, from, branch);
-      if (fwd) outbound->send(fwd->target, fwd->bytes);
-      else if (config.resolver) forward_ack_by_name(std::move(m), from, std::move(branch));
+      if (fwd) {
+        outbound->send(fwd->target, fwd->bytes);
+        return;
+      }
+      // A next hop named by a host name: to the first place DNS gives.
+      auto ack = std::make_shared<Message>(std::move(m));
+      locate_next_hop(*ack, from, [this, ack, from, branch](const Resolution& r) {
+        if (r.endpoints.empty()) return;
+        if (auto located = forward_request(*ack, from, branch, r.endpoints.front()))
+          outbound->send(located->target, located->bytes);
+      });
       return;
     }
     if (auto rejection = check_request(m, config.rules)) {
@@ -560,38 +564,30 @@ struct StatefulProxy::Impl : std::enable_shared_from_this<Impl> {
       forced = s.targets[s.next_target++];
     } else if (s.next_target++ > 0) {
       return send_best(key);
-    } else if (config.resolver) {
-      // A next hop named by a host name (a Route or Contact of a peer's): its places by DNS
-      // (RFC 3263), then tried in order as a target list, the Route kept as it is.
-      NextHop hop;
-      try {
-        hop = next_hop(s.tx.request(), s.from);
-      } catch (const SyntaxError&) {
-      }
-      if (!hop.endpoint && !hop.name_uri.empty()) {
-        s.next_target = 0;
-        std::weak_ptr<Impl> weak = weak_from_this();
-        return locate(hop.name_uri, hop.onward, [weak, key](const Resolution& r) {
-          auto self = weak.lock();
-          if (!self) return;
-          auto found = self->servers.find(key);
-          if (found == self->servers.end() || found->second.final_sent) return;
-          if (r.endpoints.empty()) {
-            ++self->counters.dns_failures;
-            // DNS down: the caller's proxy may try elsewhere; a name without a SIP server: 404.
-            return self->respond_final(key, r.temporary ? 503 : 404, r.temporary ? "Service Unavailable" : "Not Found");
-          }
-          found->second.targets = r.endpoints;
-          found->second.next_target = 0;
-          self->try_next_target(key);
-        });
-      }
     }
     auto now = Clock::now();
     // z9hG4bK + the loop hash + "." + something unique to this branch.
     std::string branch = "z9hG4bK" + s.loop_hash + "." + new_branch().substr(7, 8);
     auto fwd = forward_request(s.tx.request(), s.from, branch, forced, keep_udp, s.routing ? &s : nullptr);
-    if (!fwd) return respond_final(key, 404, "Not Found");
+    if (!fwd) {
+      // A next hop named by a host name: its places by DNS (RFC 3263), then tried in order as a
+      // target list, the Route kept as it is.
+      bool first_hop = !serial && !forced;
+      if (first_hop && locate_next_hop(s.tx.request(), s.from, [this, key](const Resolution& r) {
+            auto found = servers.find(key);
+            if (found == servers.end() || found->second.final_sent) return;
+            if (r.endpoints.empty()) {
+              ++counters.dns_failures;
+              // DNS down: the caller's proxy may try elsewhere; a name without a SIP server: 404.
+              return respond_final(key, r.temporary ? 503 : 404, r.temporary ? "Service Unavailable" : "Not Found");
+            }
+            found->second.targets = r.endpoints;
+            found->second.next_target = 0;
+            try_next_target(key);
+          }))
+        return;
+      return respond_final(key, 404, "Not Found");
+    }
     ++counters.forwarded;
     if (s.next_target > 1 && !keep_udp) ++counters.retargets;
     std::string ckey = client_key(branch, s.tx.request().method());
