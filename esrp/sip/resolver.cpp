@@ -75,12 +75,7 @@ bool read_character_string(const unsigned char*& p, const unsigned char* end, st
   return true;
 }
 
-std::string lower(std::string s) {
-  for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return s;
-}
-
-// The C library's resolver, configured once, used from the resolver's one thread only.
+// The C library's resolver state, configured once; one per worker thread (see Impl::resolver).
 class Dns {
  public:
   explicit Dns(const ResolverConfig& config) {
@@ -374,7 +369,7 @@ struct SipResolver::Impl {
   // RFC 3263 §4.1 (transport) and §4.2 (port and address) for a URI whose host is a name.
   Found lookup(const Uri& uri, Protocol default_protocol) {
     Found f;
-    std::string host = lower(std::string(uri.host));
+    std::string host(uri.host);  // DNS compares names without case
     std::string error;
     bool sips = uri.scheme == Scheme::sips;
     std::optional<Protocol> transport;
@@ -401,12 +396,11 @@ struct SipResolver::Impl {
       if (!naptr.error.empty()) error = naptr.error;
       std::vector<std::pair<Naptr, Protocol>> usable;
       for (auto& r : naptr.naptr) {
-        std::string services = lower(r.services);
         std::optional<Protocol> p;
-        if (services == "sip+d2u") p = Protocol::udp;
-        else if (services == "sip+d2t") p = Protocol::tcp;
-        else if (services == "sips+d2t") p = Protocol::tls;
-        if (!p || lower(r.flags) != "s" || r.replacement.empty()) continue;
+        if (iequals(r.services, "SIP+D2U")) p = Protocol::udp;
+        else if (iequals(r.services, "SIP+D2T")) p = Protocol::tcp;
+        else if (iequals(r.services, "SIPS+D2T")) p = Protocol::tls;
+        if (!p || !iequals(r.flags, "S") || r.replacement.empty()) continue;
         usable.emplace_back(std::move(r), *p);
       }
       std::stable_sort(usable.begin(), usable.end(), [](const auto& a, const auto& b) {
