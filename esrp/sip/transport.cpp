@@ -74,6 +74,9 @@ constexpr std::size_t kMaxStreamBuffer = 256 * 1024;
 // of SIP messages, and the replies they cause leave together by one sendmmsg(2).
 constexpr unsigned kDatagramBatch = 16;
 constexpr unsigned kDatagramsPerWake = 64;
+
+// A send refused for want of room (the socket's buffer, the device queue): wait, not fail.
+bool buffer_full(int error) { return error == EAGAIN || error == EWOULDBLOCK || error == ENOBUFS; }
 }  // namespace
 
 // SIP messages are whole and small: Nagle's algorithm would hold a BYE back behind the ACK
@@ -198,6 +201,13 @@ struct Transport::Impl : std::enable_shared_from_this<Impl> {
   }
 
   void start() {
+    // recvmmsg's slots point at their buffers once; the kernel rewrites only the lengths.
+    for (unsigned i = 0; i < kDatagramBatch; ++i) {
+      datagram_iov[i] = iovec{datagrams.get() + i * kMaxDatagram, kMaxDatagram};
+      datagram_hdr[i].msg_hdr.msg_name = datagram_from[i].data();
+      datagram_hdr[i].msg_hdr.msg_iov = &datagram_iov[i];
+      datagram_hdr[i].msg_hdr.msg_iovlen = 1;
+    }
     receive_datagrams();
     accept();
     if (tls_config) accept_tls();
@@ -232,15 +242,8 @@ struct Transport::Impl : std::enable_shared_from_this<Impl> {
   void drain_datagrams() {
     unsigned handled = 0;
     while (handled < kDatagramsPerWake) {
-      for (unsigned i = 0; i < kDatagramBatch; ++i) {
-        datagram_iov[i] = iovec{datagrams.get() + i * kMaxDatagram, kMaxDatagram};
-        msghdr& h = datagram_hdr[i].msg_hdr;
-        h = msghdr{};
-        h.msg_name = datagram_from[i].data();
-        h.msg_namelen = static_cast<socklen_t>(datagram_from[i].capacity());
-        h.msg_iov = &datagram_iov[i];
-        h.msg_iovlen = 1;
-      }
+      for (unsigned i = 0; i < kDatagramBatch; ++i)
+        datagram_hdr[i].msg_hdr.msg_namelen = static_cast<socklen_t>(datagram_from[i].capacity());
       int n = ::recvmmsg(udp_socket.native_handle(), datagram_hdr.data(), kDatagramBatch, MSG_DONTWAIT, nullptr);
       if (n <= 0) break;  // empty (EAGAIN), or an error that waiting for readability will show again
       batching = true;
@@ -273,7 +276,7 @@ struct Transport::Impl : std::enable_shared_from_this<Impl> {
     if (queued_sends == 0) {
       ssize_t sent = ::sendto(udp_socket.native_handle(), bytes.data(), bytes.size(), MSG_DONTWAIT, to.data(), static_cast<socklen_t>(to.size()));
       if (sent >= 0) return;
-      if (errno != EAGAIN && errno != EWOULDBLOCK && errno != ENOBUFS)
+      if (!buffer_full(errno))
         return report_failure(to, boost::system::error_code(errno, boost::system::system_category()));
     }
     queue_datagram(to, std::move(bytes));
@@ -316,7 +319,7 @@ struct Transport::Impl : std::enable_shared_from_this<Impl> {
         done += static_cast<std::size_t>(sent);
         continue;
       }
-      if (errno == EAGAIN || errno == EWOULDBLOCK || errno == ENOBUFS) break;
+      if (buffer_full(errno)) break;
       // This one datagram cannot go (sendmmsg reports the first failure); the rest still may.
       report_failure(outgoing[done].to, boost::system::error_code(errno, boost::system::system_category()));
       ++done;
