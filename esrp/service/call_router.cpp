@@ -225,6 +225,16 @@ void CallRouter::route(const sip::Message& request, std::function<void(sip::Rout
                           {"Supported", "geolocation, path"}};
     return done(std::move(r));
   }
+  if (method == "BYE" || method == "UPDATE" || method == "INFO" || method == "PRACK") {
+    // Requests that exist only inside a dialog, addressed to us: we hold no dialog (we proxy
+    // the calls' dialogs, whose requests carry a Route beyond us). §12.2.2: 481, not 405, which
+    // would say that BYE is never allowed. A caller that gave up on a call it never saw
+    // answered sends such a BYE to its first hop.
+    sip::Routing r;
+    r.reject_status = 481;
+    r.reject_reason = "Call/Transaction Does Not Exist";
+    return done(std::move(r));
+  }
   if (method != "INVITE" && method != "MESSAGE") {
     sip::Routing r;
     r.reject_status = 405;

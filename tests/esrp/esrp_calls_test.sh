@@ -4,7 +4,8 @@
 # routes to SIPp callees standing in for the PSAP queues.
 #   by value (geodetic) and civic → PSAP 0; by reference → HELD (held_lis) → PSAP 0;
 #   none and garbled → the default location, inserted, → PSAP 1;
-#   OPTIONS answered; under overload other requests are shed, emergency calls never.
+#   OPTIONS answered, a BYE outside a dialog 481, other methods 405; under overload other
+#   requests are shed, emergency calls never.
 #   esrp_calls_test.sh ESRP LOST GIS HELD_LIS
 source "$(dirname "$0")/esrp_lib.sh" esrp_calls "$1" "$2" "$3"
 held_lis="$4"
@@ -88,24 +89,33 @@ callee psap0 "$psap0_port" "-sf $escen/uas-message.xml" 1
 caller text MESSAGE value && pass "MESSAGE delivered" || fail "MESSAGE failed"
 callee_done psap0 && pass "PSAP 0 took the MESSAGE" || fail "PSAP 0 did not take the MESSAGE"
 
-# 7. OPTIONS to the ESRP: 200 with Allow.
-options() {
-  python3 - "$esrp_port" "$1" <<'PY'
+# 7. OPTIONS to the ESRP: 200 with Allow. Requests addressed to the ESRP itself that it does
+#    not serve: a BYE outside any dialog (what a caller that gave up on an unanswered call
+#    sends its first hop) 481, a method it does not take 405 with Allow.
+ask() {  # METHOD BRANCH [TO-TAG]: one request to the ESRP over UDP; prints the final response
+  python3 - "$esrp_port" "$@" <<'PY'
 import socket, sys
+port, method, branch = sys.argv[1], sys.argv[2], sys.argv[3]
+to_tag = ";tag=" + sys.argv[4] if len(sys.argv) > 4 else ""
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.1", 0)); s.settimeout(3)
 p = s.getsockname()[1]
-msg = ("OPTIONS sip:127.0.0.1:%s SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:%d;branch=z9hG4bK%s\r\nMax-Forwards: 70\r\n"
-       "From: <sip:probe@127.0.0.1>;tag=p1\r\nTo: <sip:127.0.0.1:%s>\r\nCall-ID: options-%s@test\r\nCSeq: 1 OPTIONS\r\n"
-       "Content-Length: 0\r\n\r\n") % (sys.argv[1], p, sys.argv[2], sys.argv[1], sys.argv[2])
-s.sendto(msg.encode(), ("127.0.0.1", int(sys.argv[1])))
+msg = ("%s sip:127.0.0.1:%s SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:%d;branch=z9hG4bK%s\r\nMax-Forwards: 70\r\n"
+       "From: <sip:probe@127.0.0.1>;tag=p1\r\nTo: <sip:127.0.0.1:%s>%s\r\nCall-ID: %s-%s@test\r\nCSeq: 1 %s\r\n"
+       "Content-Length: 0\r\n\r\n") % (method, port, p, branch, port, to_tag, method.lower(), branch, method)
+s.sendto(msg.encode(), ("127.0.0.1", int(port)))
 while True:
     r = s.recv(65535).decode(errors="replace")
     if not r.startswith("SIP/2.0 100"): break
 print(r)
 PY
 }
+options() { ask OPTIONS "$1"; }
 out="$(options o1)"
 [[ "$out" == "SIP/2.0 200 OK"* && "$out" == *"Allow: INVITE"* ]] && pass "OPTIONS answered 200 with Allow" || fail "OPTIONS: $out"
+out="$(ask BYE b1 gone)"
+[[ "$out" == "SIP/2.0 481"* ]] && pass "BYE outside a dialog answered 481" || fail "BYE outside a dialog: $out"
+out="$(ask SUBSCRIBE s1)"
+[[ "$out" == "SIP/2.0 405"* && "$out" == *"Allow: INVITE"* ]] && pass "SUBSCRIBE to the ESRP answered 405 with Allow" || fail "SUBSCRIBE: $out"
 
 # 8. Overload: with one call pending (a PSAP that rings) and --max-pending 1, OPTIONS is shed
 #    with 503, while another emergency call is still routed.
