@@ -180,6 +180,21 @@ db_delta() {  # BEFORE AFTER (db_backends outputs)
   awk 'NR == FNR { t0[$1] = $2; next } { d += $2 - ($1 in t0 ? t0[$1] : 0) } END { print d + 0 }' <(echo "$1") <(echo "$2")
 }
 esrp_ticks() { if [ -n "$kam_pid" ]; then group_ticks "$kam_pid"; else own_ticks "$esrp_pid"; fi; }
+# Datagrams the kernel dropped because a UDP socket's receive buffer was full (any socket: the
+# ESRP's, the caller's; RcvbufErrors of /proc/net/snmp). Under CPU starvation a socket fills; a
+# lost ACK to a queue that answered over TCP loses its call (SIPp retransmits no 2xx over TCP).
+udp_drops() { awk '/^Udp:/ { if (!n++) for (i = 2; i <= NF; i++) col[$i] = i; else print $col["RcvbufErrors"] }' /proc/net/snmp; }
+# Autovacuum and autoanalyze runs finished in the scratch database, and workers running now.
+autovacuum_runs() {
+  psql_db -tAc "SELECT (SELECT coalesce(sum(autovacuum_count + autoanalyze_count), 0) FROM pg_stat_all_tables)
+                 || ' ' || (SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'autovacuum worker' AND datname = current_database())" 2>/dev/null || echo "0 0"
+}
+# Before each step: the previous step's call log rows (and, before the first, the loaded
+# counties) vacuumed and analysed and the dirty pages written out, so that this maintenance,
+# which shares the machine's cores, lands between steps instead of at a random moment inside
+# one (where it starved the ESRP and the caller of CPU until their sockets overflowed). What the
+# step's own writes start later is reported (autovacuum_runs).
+settle_db() { psql_db -c "VACUUM (ANALYZE)" && psql_db -c "CHECKPOINT"; }
 uas_ticks() { local t=0 p; for p in "${uas_pids[@]}"; do t=$((t + $(own_ticks "$p"))); done; echo "$t"; }
 # A loopback port free for both UDP and TCP right now (SIP listens on both).
 free_port() {
@@ -420,9 +435,14 @@ call_events() { psql_db -tAc "SELECT CASE WHEN to_regclass('esrp.call_event') IS
 
 declare -A res
 steps=()
-run_step() {  # NAME RATE [CALLS]: one SIPp caller against a fresh ESRP; fills res[NAME.RATE.*]
-  local name="$1" rate="$2" n="${3:-}" k="$1.$2"
+step_key=""
+run_step() {  # NAME RATE [CALLS]: one SIPp caller against a fresh ESRP; fills res[NAME.RATE#STEP.*], sets step_key
+  local name="$1" rate="$2" n="${3:-}" k="$1.$2#${#steps[@]}"
+  step_key="$k"
   [ -n "$n" ] || n=$(( rate * step_seconds < calls ? rate * step_seconds : calls ))
+  local t_settle="$SECONDS"
+  settle_db || die "bench: VACUUM or CHECKPOINT of $db failed"
+  log "bench: $db vacuumed, analysed and checkpointed in $((SECONDS - t_settle)) s"
   start_esrp "$name"
   local uac_port; uac_port="$(free_port)"
   local u0 uf0; read -r u0 uf0 <<<"$(uas_totals)"
@@ -430,6 +450,7 @@ run_step() {  # NAME RATE [CALLS]: one SIPp caller against a fresh ESRP; fills r
   local t0 t1 e0 e1 l0 l1 q0 q1 c0 c1 m0 m1 rc=0
   log "bench: $name: $n calls at $rate calls/s"
   local d0 d1; d0="$(db_backends)"
+  local drops0 av0 av1; drops0="$(udp_drops)"; av0="$(autovacuum_runs)"
   t0="$(now_s)"; e0="$(esrp_ticks)"; l0="$(own_ticks "$lost_pid")"; q0="$(uas_ticks)"; c0="$(child_ticks $$)"; m0="$(machine_ticks)"
   # Bounded: SIPp stops itself after -timeout, and timeout(1) stops SIPp 30 s later.
   local limit=$(( n / rate + 30 ))
@@ -443,7 +464,9 @@ run_step() {  # NAME RATE [CALLS]: one SIPp caller against a fresh ESRP; fills r
   wait "$uac_pid" || rc=$?
   uac_pid=""
   t1="$(now_s)"; e1="$(esrp_ticks)"; l1="$(own_ticks "$lost_pid")"; q1="$(uas_ticks)"; c1="$(child_ticks $$)"; m1="$(machine_ticks)"
-  d1="$(db_backends)"
+  d1="$(db_backends)"; av1="$(autovacuum_runs)"
+  res[$k.drops]=$(( $(udp_drops) - drops0 ))
+  res[$k.autovacuum]="$(( ${av1%% *} - ${av0%% *} ))+${av1##* }"
   local secs s
   secs="$(awk -v a="$t0" -v b="$t1" 'BEGIN { print b - a }')"
   s="$(sipp_stats "$tmp/uac-$k.csv")"
@@ -514,20 +537,20 @@ run_step() {  # NAME RATE [CALLS]: one SIPp caller against a fresh ESRP; fills r
   fi
   [ -z "$other" ] || { log "bench: $name logged:"; sed 's/^/  /' <<<"$other" >&2; }
   [ "$verdict" = clean ] || [ "$verdict" = behind ] || { log "bench: the caller's last screen:"; grep -E 'Successful call|Failed call|Unexpected|Timeout|Call-rate' "$tmp/uac-$k.out" | tail -8 | sed 's/^/  /' >&2 || true; }
-  log "bench: $name $rate calls/s: ${res[$k.ok]}/$n complete, ${res[$k.failed]} failed, ${res[$k.cps]} calls/s achieved, ${res[$k.retrans]} retransmissions; CPU: $name ${res[$k.esrp_cpu]}%, ng911-lost ${res[$k.lost_cpu]}%, PostgreSQL ${res[$k.db_cpu]}%, caller ${res[$k.uac_cpu]}%, queues ${res[$k.uas_cpu]}%, machine ${res[$k.machine_cpu]}%${res[$k.ecrf]:+; ECRF answers ${res[$k.ecrf]}}${res[$k.events]:+; ${res[$k.events]} call log events} -> $verdict${why:+ (${why#, })}"
+  log "bench: $name $rate calls/s: ${res[$k.ok]}/$n complete, ${res[$k.failed]} failed, ${res[$k.cps]} calls/s achieved, ${res[$k.retrans]} retransmissions; CPU: $name ${res[$k.esrp_cpu]}%, ng911-lost ${res[$k.lost_cpu]}%, PostgreSQL ${res[$k.db_cpu]}%, caller ${res[$k.uac_cpu]}%, queues ${res[$k.uas_cpu]}%, machine ${res[$k.machine_cpu]}%; UDP receive-buffer drops ${res[$k.drops]}; autovacuum runs in $db ${res[$k.autovacuum]%+*} finished, ${res[$k.autovacuum]#*+} at the end${res[$k.ecrf]:+; ECRF answers ${res[$k.ecrf]}}${res[$k.events]:+; ${res[$k.events]} call log events} -> $verdict${why:+ (${why#, })}"
   # The per-call route log can be large; the caller's screen dump too.
   rm -f "$tmp/$name.log"
   [ "$keep_tmp" = 1 ] || rm -f "$tmp/uac-$k.out"
 }
 
-declare -A best
+declare -A best best_key
 step_through() {  # NAME
   local name="$1" rate
   best[$name]=""
   for rate in $rates; do
     run_step "$name" "$rate"
-    [ "${res[$name.$rate.verdict]}" = clean ] || break
-    best[$name]="$rate"
+    [ "${res[$step_key.verdict]}" = clean ] || break
+    best[$name]="$rate" best_key[$name]="$step_key"
   done
 }
 
@@ -580,28 +603,31 @@ fi
 # --- 7. summary ------------------------------------------------------------------------------
 stop_pid "$lost_pid"; lost_pid=""
 echo "== complete emergency calls per second through an ESRP (INVITE with PIDF-LO -> LoST -> PSAP queue -> 200 -> ACK -> BYE -> 200) =="
-printf '%-11s %6s %6s %6s %6s %7s %8s %7s %5s %5s %5s %5s %5s %5s %8s %6s  %s\n' \
-  esrp rate calls ok failed cps retrans psaps esrp% lost% db% uac% uas% mach% queries cached step
+printf '%-11s %6s %6s %6s %6s %7s %8s %7s %5s %5s %5s %5s %5s %5s %8s %6s %6s %5s  %s\n' \
+  esrp rate calls ok failed cps retrans psaps esrp% lost% db% uac% uas% mach% queries cached drops avac step
 for k in "${steps[@]}"; do
-  printf '%-11s %6s %6s %6s %6s %7s %8s %7s %5s %5s %5s %5s %5s %5s %8s %6s  %s\n' \
-    "${k%.*}" "${k##*.}" "${res[$k.calls]}" "${res[$k.ok]}" "${res[$k.failed]}" "${res[$k.cps]}" "${res[$k.retrans]}" \
+  rate="${k##*.}"
+  printf '%-11s %6s %6s %6s %6s %7s %8s %7s %5s %5s %5s %5s %5s %5s %8s %6s %6s %5s  %s\n' \
+    "${k%.*}" "${rate%#*}" "${res[$k.calls]}" "${res[$k.ok]}" "${res[$k.failed]}" "${res[$k.cps]}" "${res[$k.retrans]}" \
     "${res[$k.psap_got]}" "${res[$k.esrp_cpu]}" "${res[$k.lost_cpu]}" "${res[$k.db_cpu]}" "${res[$k.uac_cpu]}" "${res[$k.uas_cpu]}" \
-    "${res[$k.machine_cpu]}" "${res[$k.queries]}" "${res[$k.cache_hits]}" "${res[$k.verdict]}"
+    "${res[$k.machine_cpu]}" "${res[$k.queries]}" "${res[$k.cache_hits]}" "${res[$k.drops]}" "${res[$k.autovacuum]}" "${res[$k.verdict]}"
 done
 echo "(rate: offered calls/s; cps: complete calls per second (SIPp's successful calls / its elapsed time); retrans: the"
 echo " caller's retransmissions; psaps: calls the PSAP queues received; CPU in % of one core over the step: the ESRP (all"
 echo " of Kamailio's processes), ng911-lost, the PostgreSQL backends of the scratch database, the SIPp caller, the SIPp"
 echo " queues, the machine; queries: ECRF answers ng911-esrp counted (cache hits included); cached: its cache hits where"
-echo " its version reports them; step: clean = every call complete at 90% of the rate or more, failed = a call failed"
-echo " or did not finish, behind = under 90% of the rate, crashed = the ESRP died)"
+echo " its version reports them; drops: datagrams the kernel dropped from full UDP receive buffers during the step"
+echo " (any socket); avac: autovacuum runs in the scratch database during the step, finished+running at its end (each"
+echo " step starts after VACUUM ANALYZE and CHECKPOINT); step: clean = every call complete at 90% of the rate or more,"
+echo " failed = a call failed or did not finish, behind = under 90% of the rate, crashed = the ESRP died)"
 summary() {  # NAME KEY
   local name="$1" key="$2" r="${best[$1]:-}"
   if [ -z "$r" ]; then
     echo "${key}_max_clean_rate=none"
   else
     echo "${key}_max_clean_rate=$r"
-    echo "${key}_max_clean_cps=${res[$name.$r.cps]}"
-    echo "${key}_cpu_pct_at_max=${res[$name.$r.esrp_cpu]}"
+    echo "${key}_max_clean_cps=${res[${best_key[$name]}.cps]}"
+    echo "${key}_cpu_pct_at_max=${res[${best_key[$name]}.esrp_cpu]}"
   fi
 }
 echo "== summary =="
