@@ -26,8 +26,9 @@
 #      -r RATE -m min(--calls, RATE x --step-seconds), each call from the next position; prints
 #      the step; stops at the first step with a call that failed (at the caller or at a queue)
 #      or where the calls completed per second fall below 90% of the rate (the caller, the ESRP
-#      or the machine cannot keep up). ng911-esrp runs as deployed: its call log into the scratch
-#      database, no default route (a call the ECRF cannot route fails, as through Kamailio);
+#      or the machine cannot keep up; --keep-going runs on). ng911-esrp runs as deployed: its
+#      call log into the scratch database, no default route (a call the ECRF cannot route
+#      fails, as through Kamailio);
 #   6. with --perf S, profiles ng911-esrp with perf record -g for S seconds at its highest clean
 #      rate (with none, at the first rate) and prints where the cycles went;
 #   7. prints a summary on stdout; progress goes to stderr.
@@ -48,6 +49,9 @@
 #   --kamailio-tcp-children N  Kamailio TCP workers (default 4)
 #   --kamailio-shm-mb N      Kamailio shared memory, -m (default 512; -M 32 private per process)
 #   --only NAME              run only ng911-esrp or only kamailio
+#   --keep-going             run every rate even after a step that was not clean (to repeat one
+#                            rate: --rates "2000 2000 2000"); the highest clean rate is still the
+#                            last of the clean steps before the first that was not
 #   --esrp-args "..."        more ng911-esrp options (e.g. "--call-log-db off" to leave the call log out)
 #   --perf S                 profile ng911-esrp for S seconds (perf record -g) at its best rate
 #   --esrp-wrapper "CMD"     run ng911-esrp under CMD, e.g. "valgrind --tool=callgrind
@@ -71,7 +75,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/cpu.sh"  # own_ticks, machine_pct, drop_s
 here="$NG911_ROOT/scripts/bench/esrp"
 
 rates="500 750 1000 1250 1500 2000 2500 2800 3200 4000" calls=20000 step_seconds=8 points="" psaps=2
-psap_transport=tcp kam_children=8 kam_tcp_children=4 kam_shm=512 only="" perf_seconds=0 seed=42 esrp_args="" esrp_wrapper=""
+psap_transport=tcp kam_children=8 kam_tcp_children=4 kam_shm=512 only="" keep_going=0 perf_seconds=0 seed=42 esrp_args="" esrp_wrapper=""
 db=ng911_bench_esrp build=0 keep_tmp=0
 # NG911_BENCH_ESRP_TRACE=1 (with --keep-tmp and few calls): SIPp message traces, for debugging.
 trace="${NG911_BENCH_ESRP_TRACE:-}"
@@ -88,6 +92,7 @@ while [ $# -gt 0 ]; do
     --kamailio-tcp-children) kam_tcp_children="${2:?}"; shift 2 ;;
     --kamailio-shm-mb) kam_shm="${2:?}"; shift 2 ;;
     --only) only="${2:?}"; shift 2 ;;
+    --keep-going) keep_going=1; shift ;;
     --esrp-args) esrp_args="${2:?}"; shift 2 ;;
     --esrp-wrapper) esrp_wrapper="${2:?}"; shift 2 ;;
     --perf) perf_seconds="${2:?}"; shift 2 ;;
@@ -545,12 +550,15 @@ run_step() {  # NAME RATE [CALLS]: one SIPp caller against a fresh ESRP; fills r
 
 declare -A best best_key
 step_through() {  # NAME
-  local name="$1" rate
+  local name="$1" rate ended=0
   best[$name]=""
   for rate in $rates; do
     run_step "$name" "$rate"
-    [ "${res[$step_key.verdict]}" = clean ] || break
-    best[$name]="$rate" best_key[$name]="$step_key"
+    if [ "${res[$step_key.verdict]}" != clean ]; then
+      ended=1
+      [ "$keep_going" = 1 ] || break
+    fi
+    [ "$ended" = 1 ] || best[$name]="$rate" best_key[$name]="$step_key"
   done
 }
 
