@@ -521,7 +521,6 @@ struct StatefulProxy::Impl : std::enable_shared_from_this<Impl> {
                       .from = from,
                       .targets = std::move(targets)};
     auto started = entry.tx.start(now);
-    started.to_tu.clear();  // the request is ours to forward, below
     auto [it, inserted] = servers.emplace(key, std::move(entry));
     it->second.loop_hash = std::move(hash);
     ++pending_count;

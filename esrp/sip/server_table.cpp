@@ -14,7 +14,6 @@ ServerTable::iterator start_server(ServerTable& servers, Transport& transport, c
                                    const Endpoint& from, const TimerConfig& timers, TimePoint now) {
   ServerEntry entry{ServerTransaction(std::move(request), from.protocol != Protocol::udp, timers), from, {}};
   auto started = entry.tx.start(now);
-  started.to_tu.clear();  // the request is the caller's, through the returned entry
   servers.emplace(key, std::move(entry));
   act_on_server(servers, transport, key, std::move(started));
   return servers.find(key);

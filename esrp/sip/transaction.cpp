@@ -240,7 +240,6 @@ TxActions ServerTransaction::start(TimePoint) {
     last_response_ = MessageBuilder::response_to(request_, 100, "Trying").str();
     a.send.push_back(last_response_);
   }
-  a.to_tu.push_back(Message::parse(std::string(request_.bytes()), {.check = false}));  // checked on arrival
   return settle(std::move(a));
 }
 

@@ -34,7 +34,7 @@ const char* tx_state_name(TxState s);
 // What a transaction asks of its owner after an event.
 struct TxActions {
   std::vector<std::string> send;           // bytes to put on the wire, in order
-  std::vector<Message> to_tu;              // responses (client) or the request (server) for the TU
+  std::vector<Message> to_tu;              // responses for the TU (client transactions)
   bool timed_out = false;                  // Timer B/F/H fired (client: act as if 408)
   bool transport_failed = false;
   bool terminated = false;                 // the transaction is over; forget it
@@ -76,7 +76,7 @@ class ClientTransaction {
 
 class ServerTransaction {
  public:
-  // The request that created it; the TU receives it from start().
+  // The request that created it; the TU reads it from request() (start() hands it no copy).
   ServerTransaction(Message request, bool reliable, TimerConfig timers = {});
   TxActions start(TimePoint now);
   // A request matched to this transaction: a retransmission, or the ACK of an INVITE.
