@@ -213,8 +213,8 @@ CallRouter::PendingEvents::~PendingEvents() {
   }
 }
 
-void CallRouter::route(const sip::Message& request, std::function<void(sip::Routing)> done) {
-  std::string_view method = request.method();
+void CallRouter::route(std::shared_ptr<const sip::Message> request, std::function<void(sip::Routing)> done) {
+  std::string_view method = request->method();
   if (method == "OPTIONS") {
     // RFC 3261 §11: what we take, so that peers and the dataplane's health checks see us alive.
     sip::Routing r;
@@ -242,10 +242,7 @@ void CallRouter::route(const sip::Message& request, std::function<void(sip::Rout
     r.response_headers = {{"Allow", "INVITE, ACK, CANCEL, BYE, OPTIONS, MESSAGE"}};
     return done(std::move(r));
   }
-  // The request must outlive the queries: keep a copy of its bytes.
-  auto keep = std::make_shared<const sip::Message>(
-      sip::Message::parse(std::string(request.bytes()), {.check = false}));  // checked on arrival
-  boost::asio::co_spawn(io_, decide(std::move(keep), done), [done](std::exception_ptr e) {
+  boost::asio::co_spawn(io_, decide(std::move(request), done), [done](std::exception_ptr e) {
     if (!e) return;
     // Never lose a call to a bug of ours: say so loudly and fail the request so the caller's
     // proxy tries another ESRP.

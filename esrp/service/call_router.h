@@ -79,7 +79,7 @@ class CallRouter {
   CallRouter(boost::asio::io_context& io, CallRouterConfig config, std::shared_ptr<policy::PolicyStore> policies,
              CallRouterSinks sinks, std::shared_ptr<LiveCalls> live = nullptr);
   // The sip::Router of the proxy.
-  void route(const sip::Message& request, std::function<void(sip::Routing)> done);
+  void route(std::shared_ptr<const sip::Message> request, std::function<void(sip::Routing)> done);
   // The proxy's observer: retargets, answers, final responses and call ends, logged per call.
   void observe(const sip::ProxyEvent& event);
   EcrfCounters ecrf_counters() const { return ecrf_.counters(); }

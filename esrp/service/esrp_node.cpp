@@ -208,8 +208,8 @@ int run_esrp(const EsrpOptions& o) {
     if (monitor) sinks.queue_state = [m = monitor.get()](std::string_view uri) { return m->status(uri); };
     sinks.notify = [n = loop.notifier.get()](const std::string& target, const std::string& text) { n->send(target, text); };
     loop.router = std::make_unique<CallRouter>(loop.io, router_config, policies, sinks, live_calls);
-    pc.router = [r = loop.router.get()](const sip::Message& m, std::function<void(sip::Routing)> done) {
-      r->route(m, std::move(done));
+    pc.router = [r = loop.router.get()](std::shared_ptr<const sip::Message> m, std::function<void(sip::Routing)> done) {
+      r->route(std::move(m), std::move(done));
     };
     pc.observer = [r = loop.router.get()](const sip::ProxyEvent& e) { r->observe(e); };
     loop.proxy = std::make_unique<sip::StatefulProxy>(loop.io, pc);

@@ -41,8 +41,10 @@ struct Routing {
   std::string reject_reason;
   std::vector<std::pair<std::string, std::string>> response_headers;  // with reject_status
 };
-// Called on the proxy's event loop; must call `done` exactly once, later or at once.
-using Router = std::function<void(const Message& request, std::function<void(Routing)> done)>;
+// Called on the proxy's event loop; must call `done` exactly once, later or at once. The request
+// is shared with its server transaction: a router that waits on queries keeps it alive without
+// a copy.
+using Router = std::function<void(std::shared_ptr<const Message> request, std::function<void(Routing)> done)>;
 
 // What happened to a request the router placed, for the ESRP's log and metrics.
 struct ProxyEvent {

@@ -86,6 +86,11 @@ ClientTransaction::ClientTransaction(std::string request, std::string branch, bo
   state_ = invite_ ? TxState::calling : TxState::trying;
 }
 
+void ClientTransaction::release_request() {
+  std::string().swap(request_);  // clear() would keep the capacity
+  parsed_.reset();
+}
+
 const Message& ClientTransaction::parsed() const {
   if (!parsed_) {
     parsed_ = Message::parse(request_, {.check = false});  // built by this process
@@ -141,12 +146,14 @@ TxActions ClientTransaction::on_response(Message response, TimePoint now) {
           timer_retransmit_.reset();
           timer_timeout_.reset();
           timer_end_ = now + 64 * t_.t1;  // Timer M
+          release_request();
           a.to_tu.push_back(std::move(response));
         } else {
           state_ = TxState::completed;
           timer_retransmit_.reset();
           timer_timeout_.reset();
           ack_ = make_ack(response);
+          release_request();
           a.send.push_back(ack_);
           a.to_tu.push_back(std::move(response));
           timer_end_ = now + (reliable_ ? Duration(0) : std::max(Duration(32000), 64 * t_.t1));  // Timer D
@@ -174,6 +181,7 @@ TxActions ClientTransaction::on_response(Message response, TimePoint now) {
         state_ = TxState::completed;
         timer_retransmit_.reset();
         timer_timeout_.reset();
+        release_request();
         a.to_tu.push_back(std::move(response));
         if (reliable_) state_ = TxState::terminated;
         else timer_end_ = now + t_.t4;  // Timer K
@@ -220,12 +228,20 @@ TxActions ClientTransaction::on_transport_error(TimePoint) {
 // Server transactions
 
 ServerTransaction::ServerTransaction(Message request, bool reliable, TimerConfig timers)
-    : request_(std::move(request)),
+    : request_(std::make_shared<const Message>(std::move(request))),
       reliable_(reliable),
-      invite_(request_.method() == "INVITE"),
+      invite_(request_->method() == "INVITE"),
       t_(timers),
       state_(invite_ ? TxState::proceeding : TxState::trying),
       retransmit_interval_(timers.t1) {}
+
+const Message& ServerTransaction::request() const {
+  if (request_) return *request_;
+  // After release_request(): a TU that asks anyway gets a message without fields (its builders
+  // throw SyntaxError on it) rather than a crash.
+  static const Message released = Message::parse(std::string());
+  return released;
+}
 
 TxActions ServerTransaction::settle(TxActions a) const {
   a.terminated = state_ == TxState::terminated;
@@ -237,7 +253,7 @@ TxActions ServerTransaction::start(TimePoint) {
   TxActions a;
   if (invite_) {
     // §17.2.1: answer 100 at once so that the client stops retransmitting.
-    last_response_ = MessageBuilder::response_to(request_, 100, "Trying").str();
+    last_response_ = MessageBuilder::response_to(*request_, 100, "Trying").str();
     a.send.push_back(last_response_);
   }
   return settle(std::move(a));

@@ -63,6 +63,8 @@ class ClientTransaction {
   std::string make_ack(const Message& response) const;
   const Message& parsed() const;
 
+  void release_request();  // once final: retransmissions and the ACK no longer need it
+
   std::string request_;
   mutable std::optional<Message> parsed_;
   bool reliable_, invite_;
@@ -88,12 +90,20 @@ class ServerTransaction {
 
   bool is_invite() const { return invite_; }
   TxState state() const { return state_; }
-  const Message& request() const { return request_; }
+  // The request, until release_request(); after it, an empty (malformed) message.
+  const Message& request() const;
+  // The same, shared with a TU that keeps it beyond this call (the ESRP's router, whose
+  // queries outlast the event that started them).
+  std::shared_ptr<const Message> shared_request() const { return request_; }
+  // For a TU that has sent its final response and needs the request no more: the transaction
+  // then lives on only to absorb retransmissions (Timer J or L, 32 s over UDP), and a proxy at
+  // thousands of calls a second should not hold every call's request that long.
+  void release_request() { request_.reset(); }
 
  private:
   TxActions settle(TxActions a) const;
 
-  Message request_;
+  std::shared_ptr<const Message> request_;
   bool reliable_, invite_;
   TimerConfig t_;
   TxState state_;

@@ -167,6 +167,27 @@ BOOST_AUTO_TEST_CASE(invite_server_retransmits_its_failure_until_ack) {
   BOOST_TEST(tx.on_timer(t0 + 10s).terminated);
 }
 
+BOOST_AUTO_TEST_CASE(server_without_its_request_still_answers_retransmissions) {
+  // A proxy drops the request once its final answer is out; for the 32 s of Timer L the
+  // transaction must still answer a retransmitted INVITE with that answer.
+  std::string req = request("INVITE");
+  ServerTransaction tx(Message::parse(req), false);
+  tx.start(t0);
+  auto shared = tx.shared_request();
+  BOOST_TEST_REQUIRE(shared != nullptr);
+  std::string ok = MessageBuilder::response_to(*shared, 200, "OK", "s1").str();
+  tx.respond(ok, 200, t0 + 1s);
+  BOOST_TEST((tx.state() == TxState::accepted));
+  tx.release_request();
+  BOOST_TEST(tx.shared_request() == nullptr);
+  BOOST_TEST(tx.request().method().empty());      // no crash for a TU that asks anyway
+  BOOST_TEST(shared->method() == "INVITE");        // a router holding it keeps its copy
+  auto again = tx.on_request(Message::parse(req), t0 + 2s);
+  BOOST_TEST_REQUIRE(again.send.size() == 1u);
+  BOOST_TEST(again.send[0] == ok);
+  BOOST_TEST(tx.on_timer(t0 + 33s).terminated);  // Timer L
+}
+
 BOOST_AUTO_TEST_CASE(invite_server_gives_up_without_ack) {
   std::string req = request("INVITE");
   ServerTransaction tx(Message::parse(req), false);
