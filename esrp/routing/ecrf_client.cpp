@@ -39,7 +39,7 @@ boost::asio::awaitable<LostAnswer> EcrfClient::find_service(const PidfLocation& 
       ++counters_.cache_hits;
       co_return it->second.answer;
     }
-    cache_.erase(it);
+    forget(it);
   }
   std::string request = find_service_request(location, service, ids);
   for (const auto& server : config_.servers) {
@@ -57,7 +57,7 @@ boost::asio::awaitable<LostAnswer> EcrfClient::find_service(const PidfLocation& 
     if (answer.mapping) {
       ++counters_.answers;
       auto until = expiry_of(answer.mapping->expires, now);
-      if (until > now) cache_[key] = Cached{answer, until};
+      if (until > now) remember(key, answer, until, now);
     } else {
       ++counters_.errors;
     }
@@ -68,6 +68,27 @@ boost::asio::awaitable<LostAnswer> EcrfClient::find_service(const PidfLocation& 
   none.error = "unreachable";
   none.message = "no LoST server answered";
   co_return none;
+}
+
+void EcrfClient::remember(const std::string& key, const LostAnswer& answer, TimePoint until, TimePoint now) {
+  if (config_.cache_entries == 0) return;
+  // Expired answers go whether or not their location is asked for again.
+  while (!by_expiry_.empty() && by_expiry_.begin()->first <= now) forget(by_expiry_.begin()->second);
+  if (auto it = cache_.find(key); it != cache_.end()) forget(it);  // two queries for one place in flight
+  if (cache_.size() >= config_.cache_entries) forget(by_expiry_.begin()->second);
+  auto it = cache_.emplace(key, Cached{answer, until}).first;
+  by_expiry_.emplace(until, it);
+}
+
+void EcrfClient::forget(Cache::iterator it) {
+  auto [first, last] = by_expiry_.equal_range(it->second.until);
+  for (auto e = first; e != last; ++e) {
+    if (e->second == it) {
+      by_expiry_.erase(e);
+      break;
+    }
+  }
+  cache_.erase(it);
 }
 
 }  // namespace ng911::esrp

@@ -21,6 +21,10 @@ struct EcrfClientConfig {
   std::vector<std::string> servers;  // http(s)://host:port/ in order of preference
   std::chrono::milliseconds timeout{1000};  // per server
   std::string ca_file;  // for https servers; empty: the system's store
+  // Answers kept at most. Callers' positions rarely repeat exactly, so without a bound the cache
+  // would grow by an answer a call until the answers expire (an hour, or a year for
+  // NO-EXPIRATION); full, the answer that expires first goes. 0: no cache.
+  std::size_t cache_entries = 10000;
 };
 
 struct EcrfCounters {
@@ -47,13 +51,19 @@ class EcrfClient {
   std::size_t cached() const { return cache_.size(); }
 
  private:
+  using TimePoint = std::chrono::system_clock::time_point;
   struct Cached {
     LostAnswer answer;
-    std::chrono::system_clock::time_point until;
+    TimePoint until;
   };
+  using Cache = std::map<std::string, Cached>;  // key: service + location-info
+  void remember(const std::string& key, const LostAnswer& answer, TimePoint until, TimePoint now);
+  void forget(Cache::iterator it);
+
   EcrfClientConfig config_;
   http::ClientPool pool_;
-  std::map<std::string, Cached> cache_;  // key: service + location-info
+  Cache cache_;
+  std::multimap<TimePoint, Cache::iterator> by_expiry_;  // the cache's entries, soonest to expire first
   EcrfCounters counters_;
 };
 

@@ -39,6 +39,8 @@ std::optional<EsrpOptions> parse_options(int argc, char** argv) {
       "http", po::value(&http)->default_value(http), "ADDRESS:PORT of /metrics and /healthz (\"off\": none)")(
       "lost", po::value(&lost)->composing(), "LoST server URL (http://127.0.0.1:8180/); repeat for failover, in order")(
       "lost-timeout-ms", po::value(&lost_timeout)->default_value(lost_timeout), "per LoST server")(
+      "lost-cache-entries", po::value(&o.router.ecrf.cache_entries)->default_value(o.router.ecrf.cache_entries),
+      "LoST answers kept until they expire, at most (0: none); full, the one that expires first goes")(
       "lost-ca", po::value(&lost_ca), "CA file for https LoST servers")(
       "held-timeout-ms", po::value(&held_timeout)->default_value(held_timeout), "HELD dereference of a location by reference")(
       "held-ca", po::value(&held_ca), "CA file for https location references")(

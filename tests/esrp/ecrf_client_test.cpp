@@ -139,6 +139,31 @@ BOOST_AUTO_TEST_CASE(caches_until_expires) {
   BOOST_TEST(no_cache.requests.load() == 2);
 }
 
+// Positions rarely repeat: the cache must not grow with every call until the answers expire.
+BOOST_AUTO_TEST_CASE(cache_is_bounded) {
+  LostServer server("3600");
+  EcrfClientConfig c{{server.url()}, std::chrono::milliseconds(1000), ""};
+  c.cache_entries = 3;
+  Client client(c);
+  for (int i = 0; i < 10; ++i) BOOST_TEST(ask(client, point(30.1 + i * 0.05, -97.5)).mapping.has_value());
+  BOOST_TEST(client.ecrf.cached() == 3u);
+  BOOST_TEST(server.requests.load() == 10);
+  // The newest are the ones kept (with one expiry for all, the first to expire is the oldest).
+  BOOST_TEST(ask(client, point(30.1 + 9 * 0.05, -97.5)).mapping.has_value());
+  BOOST_TEST(server.requests.load() == 10);
+  BOOST_TEST(ask(client, point(30.1, -97.5)).mapping.has_value());
+  BOOST_TEST(server.requests.load() == 11);
+  BOOST_TEST(client.ecrf.cached() == 3u);
+
+  EcrfClientConfig none{{server.url()}, std::chrono::milliseconds(1000), ""};
+  none.cache_entries = 0;
+  Client uncached(none);
+  ask(uncached, point(30.5, -97.5));
+  ask(uncached, point(30.5, -97.5));
+  BOOST_TEST(uncached.ecrf.cached() == 0u);
+  BOOST_TEST(server.requests.load() == 13);
+}
+
 BOOST_AUTO_TEST_CASE(errors_and_unreachable) {
   LostServer server("3600");
   Client client({{server.url()}, std::chrono::milliseconds(1000), ""});
