@@ -828,6 +828,9 @@ struct StatefulProxy::Impl : std::enable_shared_from_this<Impl> {
         forward_stateless_response(response);  // a 2xx after our final answer still reaches the caller
         continue;
       }
+      // Anything else after our final answer has nowhere to go (§16.7: one final response
+      // upstream), and the transaction no longer holds the request to report it with.
+      if (s->second.final_sent) continue;
       if (status >= 300 && status < 600 && serial) {
         // This branch failed; the next may answer (serial forking).
         remember_failure(s->second, response);
