@@ -74,6 +74,7 @@ constexpr std::size_t kMaxStreamBuffer = 256 * 1024;
 // of SIP messages, and the replies they cause leave together by one sendmmsg(2).
 constexpr unsigned kDatagramBatch = 16;
 constexpr unsigned kDatagramsPerWake = 64;
+constexpr std::size_t kMaxGather = 64;  // messages in one gathered stream write (IOV_MAX is 1024)
 
 // A send refused for want of room (the socket's buffer, the device queue): wait, not fail.
 bool buffer_full(int error) { return error == EAGAIN || error == EWOULDBLOCK || error == ENOBUFS; }
@@ -95,7 +96,9 @@ struct Transport::Impl : std::enable_shared_from_this<Impl> {
     Endpoint peer;
     std::string in;
     std::deque<std::string> out;
+    std::vector<asio::const_buffer> gather;  // the messages of the write in flight, front of `out`
     bool connected = false, writing = false, closed = false;
+    bool kicked = false;  // in `kicked`: written at the end of the datagram batch
     std::weak_ptr<Impl> owner;
     // One buffer per connection for its reads (only one is ever pending): a fresh zeroed 16 KiB
     // buffer per read cost more than framing the messages in it.
@@ -124,6 +127,9 @@ struct Transport::Impl : std::enable_shared_from_this<Impl> {
   };
   std::vector<Outgoing> outgoing;
   bool batching = false;
+  // Connections given messages during a batch: written once it is handled, so that what one
+  // batch sends a peer (a call's ACK and BYE, INVITEs for one PSAP queue) leaves in one write.
+  std::vector<std::shared_ptr<Connection>> kicked;
   // Sends handed to Asio because the socket's buffer was full: later ones queue behind them,
   // so that datagrams to one peer keep their order.
   std::size_t queued_sends = 0;
@@ -298,8 +304,14 @@ struct Transport::Impl : std::enable_shared_from_this<Impl> {
     });
   }
 
-  // The datagrams a batch of received ones caused, in one sendmmsg(2) where possible.
+  // The datagrams a batch of received ones caused, in one sendmmsg(2) where possible; and the
+  // stream messages it caused, one write per connection.
   void flush_outgoing() {
+    for (auto& c : kicked) {
+      c->kicked = false;
+      write(c);
+    }
+    kicked.clear();
     std::size_t done = 0;
     while (done < outgoing.size() && queued_sends == 0) {
       std::size_t count = std::min<std::size_t>(outgoing.size() - done, 64);
@@ -386,17 +398,23 @@ struct Transport::Impl : std::enable_shared_from_this<Impl> {
     else c->socket.async_read_some(asio::buffer(c->read_buffer), std::move(on_read));
   }
 
+  // Everything queued for the connection goes in one gathered write (sendmsg(2) with an iovec
+  // per message): on loopback and in VMs each send wakes the peer, which costs more than the
+  // copy; messages queued meanwhile go together in the next write.
   void write(const std::shared_ptr<Connection>& c) {
-    if (c->writing || c->out.empty() || !c->connected) return;
+    if (c->writing || c->out.empty() || !c->connected || c->closed) return;
     c->writing = true;
+    c->gather.clear();
+    for (std::size_t i = 0; i < c->out.size() && i < kMaxGather; ++i) c->gather.push_back(asio::buffer(c->out[i]));
     auto on_written = [self = shared_from_this(), c](boost::system::error_code ec, std::size_t) {
       c->writing = false;
       if (ec) return self->close(c, ec.message(), true);
-      c->out.pop_front();
+      c->out.erase(c->out.begin(), c->out.begin() + static_cast<std::ptrdiff_t>(c->gather.size()));
+      c->gather.clear();
       self->write(c);
     };
-    if (c->tls) asio::async_write(*c->tls, asio::buffer(c->out.front()), std::move(on_written));
-    else asio::async_write(c->socket, asio::buffer(c->out.front()), std::move(on_written));
+    if (c->tls) asio::async_write(*c->tls, c->gather, std::move(on_written));
+    else asio::async_write(c->socket, c->gather, std::move(on_written));
   }
 
   void send(const Endpoint& to, std::string bytes) {
@@ -408,8 +426,14 @@ struct Transport::Impl : std::enable_shared_from_this<Impl> {
     }
     auto it = connections.find(to);
     if (it != connections.end()) {
-      it->second->out.push_back(std::move(bytes));
-      write(it->second);
+      auto& c = it->second;
+      c->out.push_back(std::move(bytes));
+      if (!batching) {
+        write(c);
+      } else if (!c->kicked) {
+        c->kicked = true;
+        kicked.push_back(c);
+      }
       return;
     }
     // RFC 3261 §18.1.1: open a connection to the peer; later messages reuse it.

@@ -137,6 +137,46 @@ BOOST_AUTO_TEST_CASE(udp_burst_arrives_whole_in_order_and_shares_the_loop) {
   }
 }
 
+// What one batch of datagrams sends a TCP peer leaves in gathered writes at the batch's end:
+// every message whole and in order, behind the one sent before the batch.
+BOOST_AUTO_TEST_CASE(stream_messages_of_a_batch_arrive_whole_in_order) {
+  namespace asio = boost::asio;
+  asio::io_context io;
+  asio::ip::tcp::acceptor peer(io, asio::ip::tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
+  Endpoint to{Protocol::tcp, asio::ip::make_address("127.0.0.1"), peer.local_endpoint().port()};
+  std::vector<std::string> failures;
+  std::unique_ptr<Transport> proxy;
+  proxy = std::make_unique<Transport>(
+      io, "127.0.0.1", 0, [&](std::string m, const Endpoint&) { proxy->send(to, std::move(m)); },
+      [&](const Endpoint&, const std::string& why) { failures.push_back(why); });
+  asio::ip::tcp::socket accepted(io);
+  peer.async_accept(accepted, [](boost::system::error_code) {});
+  std::string expected = options("before");
+  proxy->send(to, options("before"));  // opens the connection, outside any batch
+  run_until(io, [&] { return accepted.is_open(); });
+  BOOST_TEST_REQUIRE(accepted.is_open());
+  asio::ip::udp::socket client(io, asio::ip::udp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
+  asio::ip::udp::endpoint proxy_udp(asio::ip::make_address("127.0.0.1"), proxy->port());
+  const std::size_t burst = 100;
+  for (std::size_t i = 0; i < burst; ++i) {
+    std::string m = options("batch-" + std::to_string(i));
+    expected += m;
+    client.send_to(asio::buffer(m), proxy_udp);  // all queued before the loop runs
+  }
+  std::string got;
+  std::array<char, 65536> buffer;
+  std::function<void()> read_more = [&] {
+    accepted.async_read_some(asio::buffer(buffer), [&](boost::system::error_code ec, std::size_t n) {
+      got.append(buffer.data(), n);
+      if (!ec) read_more();
+    });
+  };
+  read_more();
+  run_until(io, [&] { return got.size() >= expected.size() || !failures.empty(); });
+  BOOST_TEST_REQUIRE(failures.empty(), failures.front());
+  BOOST_TEST(got == expected);
+}
+
 // A datagram the kernel refuses (port 0: EINVAL, nothing leaves the host) is reported through
 // the failure callback, from the loop and not from inside send(); the others of its batch go.
 BOOST_AUTO_TEST_CASE(udp_send_failure_is_reported_and_the_batch_goes_on) {
