@@ -180,6 +180,14 @@ struct StatefulProxy::Impl : std::enable_shared_from_this<Impl> {
     s.routing.reset();
   }
 
+  // Sends the final answer upstream on the server transaction `key` (whose entry is `s`) and
+  // keeps only what its retransmissions need; `s` may be gone afterwards.
+  void send_final(const std::string& key, ServerEntry& s, std::string response, int status) {
+    auto actions = s.tx.respond(std::move(response), status, Clock::now());
+    drop_routing_state(s);
+    server_actions(key, std::move(actions));
+  }
+
   void notify(ProxyEvent::Kind kind, const Message& request, int status, std::string_view reason,
               std::size_t target_index = 0, std::string_view target = {}) {
     if (!config.observer) return;
@@ -659,9 +667,7 @@ struct StatefulProxy::Impl : std::enable_shared_from_this<Impl> {
     it->second.final_sent = true;
     settle(it->second);
     notify(ProxyEvent::Kind::final, it->second.tx.request(), it->second.best_status, "all targets failed");
-    auto actions = it->second.tx.respond(std::move(it->second.best_response), it->second.best_status, Clock::now());
-    drop_routing_state(it->second);
-    server_actions(key, std::move(actions));
+    send_final(key, it->second, std::move(it->second.best_response), it->second.best_status);
   }
 
   // Sends a CANCEL for the INVITE we forwarded on a branch (same Request-URI, Call-ID, From,
@@ -802,9 +808,7 @@ struct StatefulProxy::Impl : std::enable_shared_from_this<Impl> {
     notify(ProxyEvent::Kind::final, it->second.tx.request(), status, reason);
     auto b = MessageBuilder::response_to(it->second.tx.request(), status, reason, new_branch().substr(7, 10));
     for (const auto& [name, value] : headers) b.add(name, value);
-    auto actions = it->second.tx.respond(b.str(), status, Clock::now());
-    drop_routing_state(it->second);
-    server_actions(server_key_, std::move(actions));
+    send_final(server_key_, it->second, b.str(), status);
   }
 
   void client_actions(const std::string& key, TxActions a) {
@@ -849,9 +853,8 @@ struct StatefulProxy::Impl : std::enable_shared_from_this<Impl> {
       }
       if (auto c = clients.find(key); c != clients.end() && status >= 200) c->second.ring_deadline.reset();
       auto bytes = MessageBuilder::edit(response).pop_via().str();
-      auto actions = s->second.tx.respond(std::move(bytes), status, Clock::now());
-      if (status >= 200) drop_routing_state(s->second);
-      server_actions(skey, std::move(actions));
+      if (status >= 200) send_final(skey, s->second, std::move(bytes), status);
+      else server_actions(skey, s->second.tx.respond(std::move(bytes), status, Clock::now()));
     }
     // (Forwarding above may have added entries: find ours again.)
     if (auto self_it = clients.find(key);
