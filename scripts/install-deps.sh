@@ -11,6 +11,8 @@ packages=(
   # libraries
   libgdal-dev libpqxx-dev libpq-dev libboost-test-dev libboost-program-options-dev libssl-dev
   nlohmann-json3-dev
+  # ng911-esrp's allocator (NG911_JEMALLOC)
+  libjemalloc-dev
   # ESRP policy rules: local time in IANA time zones (GCC 12 has no std::chrono::tzdb)
   libcctz-dev tzdata
   # database
