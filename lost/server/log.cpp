@@ -59,13 +59,22 @@ std::string iso_utc(std::chrono::system_clock::time_point t, int fraction_digits
 }
 
 
+namespace {
+// Lines wait up to 200 ms for the flusher; this much wakes it early.
+constexpr std::size_t kUrgentBytes = 64 * 1024;
+constexpr std::size_t kKeptBytes = 4 * 1024 * 1024;
+}  // namespace
+
 Logger::Logger(int fd) : fd_(fd) {
   flusher_ = std::thread([this] {
+    // Two buffers change places: the one written out goes back emptied but with its capacity,
+    // so appends do not regrow (and copy) a fresh buffer after every write.
+    std::string out;
     std::unique_lock lock(mutex_);
     while (!stopping_) {
-      wake_.wait_for(lock, std::chrono::milliseconds(200));
+      // A buffer already past the mark goes at once: its wake-up may have come mid-write.
+      if (buffer_.size() <= kUrgentBytes) wake_.wait_for(lock, std::chrono::milliseconds(200));
       if (buffer_.empty()) continue;
-      std::string out;
       out.swap(buffer_);
       lock.unlock();
       for (std::size_t done = 0; done < out.size();) {
@@ -73,6 +82,8 @@ Logger::Logger(int fd) : fd_(fd) {
         if (n <= 0) break;
         done += static_cast<std::size_t>(n);
       }
+      out.clear();
+      if (out.capacity() > kKeptBytes) out = std::string();  // a burst's buffer is not kept
       lock.lock();
     }
   });
@@ -128,8 +139,9 @@ void Logger::append(std::string&& line) {
   bool urgent;
   {
     std::lock_guard lock(mutex_);
+    // Woken once, when the buffer crosses the mark, not on every line after it.
+    urgent = buffer_.size() <= kUrgentBytes && buffer_.size() + line.size() > kUrgentBytes;
     buffer_ += line;
-    urgent = buffer_.size() > 64 * 1024;
   }
   if (urgent) wake_.notify_one();
 }
