@@ -22,13 +22,13 @@
 #      (ST_GeneratePoints, every county equally likely) into a SIPp injection file;
 #   4. starts one ng911-lost (default threads, --log-queries false);
 #   5. for each ESRP, for each rate of --rates in order: a fresh ESRP (so every step starts with
-#      the same cold state, ng911-esrp's ECRF cache included), one SIPp caller with
-#      -r RATE -m min(--calls, RATE x --step-seconds), each call from the next position; prints
-#      the step; stops at the first step with a call that failed (at the caller or at a queue)
-#      or where the calls completed per second fall below 90% of the rate (the caller, the ESRP
-#      or the machine cannot keep up; --keep-going runs on). ng911-esrp runs as deployed: its
-#      call log into the scratch database, no default route (a call the ECRF cannot route
-#      fails, as through Kamailio);
+#      the same cold state, ng911-esrp's ECRF cache included), --callers SIPp callers placing
+#      min(--calls, RATE x --step-seconds) calls at RATE calls/s between them, each call from
+#      the next position; prints the step; stops at the first step with a call that failed
+#      (at a caller or at a queue) or where the calls completed per second fall below 90% of
+#      the rate (a caller, the ESRP or the machine cannot keep up; --keep-going runs on).
+#      ng911-esrp runs as deployed: its call log into the scratch database, no default route
+#      (a call the ECRF cannot route fails, as through Kamailio);
 #   6. with --perf S, profiles ng911-esrp with perf record -g for S seconds at its highest clean
 #      rate (with none, at the first rate) and prints where the cycles went;
 #   7. prints a summary on stdout; progress goes to stderr.
@@ -43,6 +43,9 @@
 #                            position repeats and ng911-esrp's cache of LoST answers, keyed on the
 #                            exact location, never answers; fewer points show what the cache buys)
 #   --psaps N                PSAP queues, SIPp UAS processes (default 2)
+#   --callers N              SIPp callers sharing each step's rate and calls (default 1, at most
+#                            8): one SIPp, a single thread, is the first peer to fall behind
+#                            when answers come in bursts; several show the ESRP's own edge
 #   --psap-transport T       tcp (default) or udp: with udp, ng911-esrp first tries TCP for the
 #                            large INVITE (§18.1.1), is refused and falls back to UDP per call
 #   --kamailio-children N    Kamailio UDP workers (default 8: each blocks on its LoST query)
@@ -74,7 +77,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
 source "$(dirname "${BASH_SOURCE[0]}")/cpu.sh"  # own_ticks, machine_pct, drop_scratch, ...
 here="$NG911_ROOT/scripts/bench/esrp"
 
-rates="500 750 1000 1250 1500 2000 2500 2800 3200 4000" calls=20000 step_seconds=8 points="" psaps=2
+rates="500 750 1000 1250 1500 2000 2500 2800 3200 4000" calls=20000 step_seconds=8 points="" psaps=2 callers=1
 psap_transport=tcp kam_children=8 kam_tcp_children=4 kam_shm=512 only="" keep_going=0 perf_seconds=0 seed=42 esrp_args="" esrp_wrapper=""
 db=ng911_bench_esrp build=0 keep_tmp=0
 # NG911_BENCH_ESRP_TRACE=1 (with --keep-tmp and few calls): SIPp message traces, for debugging.
@@ -87,6 +90,7 @@ while [ $# -gt 0 ]; do
     --step-seconds) step_seconds="${2:?}"; shift 2 ;;
     --points) points="${2:?}"; shift 2 ;;
     --psaps) psaps="${2:?}"; shift 2 ;;
+    --callers) callers="${2:?}"; shift 2 ;;
     --psap-transport) psap_transport="${2:?}"; shift 2 ;;
     --kamailio-children) kam_children="${2:?}"; shift 2 ;;
     --kamailio-tcp-children) kam_tcp_children="${2:?}"; shift 2 ;;
@@ -107,12 +111,13 @@ done
 points="${points:-$calls}"
 bad_usage() { echo "esrp.sh: $*" >&2; exit 2; }
 is_count() { [[ "$1" =~ ^[1-9][0-9]*$ ]]; }
-for v in calls step_seconds points psaps kam_children kam_tcp_children kam_shm seed; do
+for v in calls step_seconds points psaps callers kam_children kam_tcp_children kam_shm seed; do
   is_count "${!v}" || bad_usage "--${v//_/-} wants a positive integer, not '${!v}'"
 done
 for r in $rates; do is_count "$r" || bad_usage "--rates wants positive integers, not '$r'"; done
 [ -n "${rates// /}" ] || bad_usage "--rates is empty"
 [[ "$perf_seconds" =~ ^[0-9]+$ ]] || bad_usage "--perf wants seconds"
+[ "$callers" -le 8 ] || bad_usage "--callers wants at most 8"
 [ "$psaps" -ge 2 ] || bad_usage "--psaps wants at least 2 queues: the calls must be routed, not sent to one place"
 case "$psap_transport" in tcp|udp) ;; *) bad_usage "--psap-transport is tcp or udp" ;; esac
 case "$only" in ""|ng911-esrp|kamailio) ;; *) bad_usage "--only is ng911-esrp or kamailio" ;; esac
@@ -138,7 +143,7 @@ psql_admin() { PGOPTIONS="-c client_min_messages=warning" psql -X -q -v ON_ERROR
 psql_db() { PGOPTIONS="-c client_min_messages=warning" psql -X -q -v ON_ERROR_STOP=1 -h "$pg_host" -p "$pg_port" -U postgres -d "$db" "$@"; }
 
 # --- cleanup, also on failure and interruption ----------------------------------------------
-tmp="" db_created=0 lost_pid="" esrp_pid="" kam_pid="" uac_pid="" uas_pids=()
+tmp="" db_created=0 lost_pid="" esrp_pid="" kam_pid="" uac_pid="" uac_pids=() uas_pids=()
 alive() {  # a process that exists and is not a zombie
   local s; s="$(cat "/proc/$1/stat" 2>/dev/null)" || return 1
   s="${s##*) }"; [ "${s%% *}" != Z ]
@@ -157,6 +162,7 @@ cleanup() {
   local rc=$?
   set +e
   [ -z "$uac_pid" ] || stop_pid "$uac_pid"
+  for p in "${uac_pids[@]}"; do stop_pid "$p"; done
   stop_pid "$esrp_pid" "-$esrp_pid"; esrp_pid=""
   [ -z "$kam_pid" ] || stop_pid "$kam_pid" "-$kam_pid"; kam_pid=""
   for p in "${uas_pids[@]}"; do stop_pid "$p"; done
@@ -243,6 +249,20 @@ out = {
 }
 print(" ".join("%s=%s" % kv for kv in out.items()))
 PY
+}
+# The callers' statistics of step KEY as one: counts added up, the longest elapsed time.
+callers_stats() {
+  local f s all=""
+  for f in "$tmp/uac-$1-"*.csv; do
+    s="$(sipp_stats "$f")"
+    [ -n "$s" ] || return 1
+    all+="$s"$'\n'
+  done
+  [ -n "$all" ] || return 1
+  awk '{ for (i = 1; i <= NF; i++) { split($i, kv, "="); k = kv[1]; v = kv[2] + 0
+           if (!(k in sum)) order[++n] = k
+           if (k == "elapsed") { if (v > sum[k]) sum[k] = v } else sum[k] += v } }
+       END { for (i = 1; i <= n; i++) printf "%s%s=%s", (i > 1 ? " " : ""), order[i], sum[order[i]]; print "" }' <<<"$all"
 }
 field() { sed -n "s/.*[[:space:]]$1=\([^[:space:]]*\).*/\1/p" <<<" $2" | head -1; }
 
@@ -334,6 +354,10 @@ SQL
 } | grep -v '^$' >"$positions"
 got=$(( $(wc -l <"$positions") - 1 ))
 [ "$got" = "$points" ] || die "bench: drew $got positions, not $points"
+# With several callers each takes every Nth position, so that no two calls of a step share one.
+for i in $(seq "$callers"); do
+  awk -v n="$callers" -v i="$i" 'NR == 1 || (NR - 2) % n == i - 1' "$positions" >"$tmp/positions-$i.csv"
+done
 
 # --- 4. the LoST server ----------------------------------------------------------------------
 # Query logging off: both ESRPs pay the same LoST server, and the bench is about the ESRPs.
@@ -441,7 +465,7 @@ call_events() { psql_db -tAc "SELECT CASE WHEN to_regclass('esrp.call_event') IS
 declare -A res
 steps=()
 step_key=""
-run_step() {  # NAME RATE [CALLS]: one SIPp caller against a fresh ESRP; fills res[NAME.RATE#STEP.*], sets step_key
+run_step() {  # NAME RATE [CALLS]: the SIPp callers against a fresh ESRP; fills res[NAME.RATE#STEP.*], sets step_key
   local name="$1" rate="$2" n="${3:-}" k="$1.$2#${#steps[@]}"
   step_key="$k"
   [ -n "$n" ] || n=$(( rate * step_seconds < calls ? rate * step_seconds : calls ))
@@ -449,33 +473,38 @@ run_step() {  # NAME RATE [CALLS]: one SIPp caller against a fresh ESRP; fills r
   settle_db || die "bench: VACUUM or CHECKPOINT of $db failed"
   log "bench: $db vacuumed, analysed and checkpointed in $((SECONDS - t_settle)) s"
   start_esrp "$name"
-  local uac_port; uac_port="$(free_port)"
   local u0 uf0; read -r u0 uf0 <<<"$(uas_totals)"
   local ev0=-; [ "$name" != ng911-esrp ] || ev0="$(call_events)"
-  local t0 t1 e0 e1 l0 l1 q0 q1 c0 c1 m0 m1 rc=0
-  log "bench: $name: $n calls at $rate calls/s"
+  local t0 t1 e0 e1 l0 l1 q0 q1 c0 c1 m0 m1 rc=0 i
+  log "bench: $name: $n calls at $rate calls/s from $callers SIPp caller(s)"
   local d0 d1; d0="$(db_backends)"
   local drops0 av0 av1; drops0="$(udp_drops)"; av0="$(autovacuum_runs)"
   t0="$(now_s)"; e0="$(esrp_ticks)"; l0="$(own_ticks "$lost_pid")"; q0="$(uas_ticks)"; c0="$(child_ticks $$)"; m0="$(machine_ticks)"
-  # Bounded: SIPp stops itself after -timeout, and timeout(1) stops SIPp 30 s later.
+  # Bounded: SIPp stops itself after -timeout, and timeout(1) stops SIPp 30 s later. Caller i
+  # of N places calls i, i+N, ... of the step at RATE/N calls/s (the first ones take the rest).
   local limit=$(( n / rate + 30 ))
-  (cd "$tmp" && exec timeout -k 5 $((limit + 30)) sipp -sf "$here/uac-emergency.xml" -inf "$positions" \
-     -i 127.0.0.1 -p "$uac_port" -t u1 -m "$n" -r "$rate" -l $((rate * 4)) -buff_size 4194304 -nostdin \
-     -timeout "${limit}s" -trace_stat -stf "$tmp/uac-$k.csv" -fd 1 ${trace:+-trace_msg -message_file "$tmp/uac-$k.msg"} \
-     "127.0.0.1:$esrp_port" \
-     >"$tmp/uac-$k.out" 2>&1) &
-  # In the background and waited for, so that a signal to this script is handled at once.
-  uac_pid=$!
-  wait "$uac_pid" || rc=$?
-  uac_pid=""
+  uac_pids=()
+  for i in $(seq "$callers"); do
+    local r_i=$(( rate / callers + (i <= rate % callers ? 1 : 0) )) n_i=$(( n / callers + (i <= n % callers ? 1 : 0) ))
+    local port_i; port_i="$(free_port)"
+    [ "$r_i" -gt 0 ] && [ "$n_i" -gt 0 ] || continue
+    (cd "$tmp" && exec timeout -k 5 $((limit + 30)) sipp -sf "$here/uac-emergency.xml" -inf "$tmp/positions-$i.csv" \
+       -i 127.0.0.1 -p "$port_i" -t u1 -m "$n_i" -r "$r_i" -l $((r_i * 4)) -buff_size 4194304 -nostdin \
+       -timeout "${limit}s" -trace_stat -stf "$tmp/uac-$k-$i.csv" -fd 1 ${trace:+-trace_msg -message_file "$tmp/uac-$k-$i.msg"} \
+       "127.0.0.1:$esrp_port" \
+       >"$tmp/uac-$k-$i.out" 2>&1) &
+    # In the background and waited for, so that a signal to this script is handled at once.
+    uac_pids+=($!)
+  done
+  for i in "${!uac_pids[@]}"; do wait "${uac_pids[$i]}" || rc=$?; done
+  uac_pids=()
   t1="$(now_s)"; e1="$(esrp_ticks)"; l1="$(own_ticks "$lost_pid")"; q1="$(uas_ticks)"; c1="$(child_ticks $$)"; m1="$(machine_ticks)"
   d1="$(db_backends)"; av1="$(autovacuum_runs)"
   res[$k.drops]=$(( $(udp_drops) - drops0 ))
   res[$k.autovacuum]="$(( ${av1%% *} - ${av0%% *} ))+${av1##* }"
   local secs s
   secs="$(awk -v a="$t0" -v b="$t1" 'BEGIN { print b - a }')"
-  s="$(sipp_stats "$tmp/uac-$k.csv")"
-  [ -n "$s" ] || { tail -20 "$tmp/uac-$k.out" >&2; die "bench: no statistics from the SIPp caller (exit $rc, output above)"; }
+  s="$(callers_stats "$k")" || { tail -20 "$tmp/uac-$k-"*.out >&2; die "bench: no statistics from a SIPp caller (exit $rc, output above)"; }
   local alive_after=1 metrics=""
   if [ "$name" = ng911-esrp ]; then alive "$esrp_pid" || alive_after=0; else alive "$kam_pid" || alive_after=0; fi
   [ -z "${esrp_http:-}" ] || [ -n "$kam_pid" ] || metrics="$(curl -s --max-time 5 "http://$esrp_http/metrics" || true)"
@@ -541,11 +570,11 @@ run_step() {  # NAME RATE [CALLS]: one SIPp caller against a fresh ESRP; fills r
     other="$(grep -E 'WARNING:|ERROR:|CRITICAL:|BUG:' "$tmp/$name.log" | head -5 || true)"
   fi
   [ -z "$other" ] || { log "bench: $name logged:"; sed 's/^/  /' <<<"$other" >&2; }
-  [ "$verdict" = clean ] || [ "$verdict" = behind ] || { log "bench: the caller's last screen:"; grep -E 'Successful call|Failed call|Unexpected|Timeout|Call-rate' "$tmp/uac-$k.out" | tail -8 | sed 's/^/  /' >&2 || true; }
+  [ "$verdict" = clean ] || [ "$verdict" = behind ] || { log "bench: the caller's last screen:"; cat "$tmp/uac-$k-"*.out | grep -E 'Successful call|Failed call|Unexpected|Timeout|Call-rate' | tail -8 | sed 's/^/  /' >&2 || true; }
   log "bench: $name $rate calls/s: ${res[$k.ok]}/$n complete, ${res[$k.failed]} failed, ${res[$k.cps]} calls/s achieved, ${res[$k.retrans]} retransmissions; CPU: $name ${res[$k.esrp_cpu]}%, ng911-lost ${res[$k.lost_cpu]}%, PostgreSQL ${res[$k.db_cpu]}%, caller ${res[$k.uac_cpu]}%, queues ${res[$k.uas_cpu]}%, machine ${res[$k.machine_cpu]}%; UDP receive-buffer drops ${res[$k.drops]}; autovacuum runs in $db ${res[$k.autovacuum]%+*} finished, ${res[$k.autovacuum]#*+} at the end${res[$k.ecrf]:+; ECRF answers ${res[$k.ecrf]}}${res[$k.events]:+; ${res[$k.events]} call log events} -> $verdict${why:+ (${why#, })}"
   # The per-call route log can be large; the caller's screen dump too.
   rm -f "$tmp/$name.log"
-  [ "$keep_tmp" = 1 ] || rm -f "$tmp/uac-$k.out"
+  [ "$keep_tmp" = 1 ] || rm -f "$tmp/uac-$k-"*.out
 }
 
 declare -A best best_key
@@ -622,7 +651,7 @@ for k in "${steps[@]}"; do
 done
 echo "(rate: offered calls/s; cps: complete calls per second (SIPp's successful calls / its elapsed time); retrans: the"
 echo " caller's retransmissions; psaps: calls the PSAP queues received; CPU in % of one core over the step: the ESRP (all"
-echo " of Kamailio's processes), ng911-lost, the PostgreSQL backends of the scratch database, the SIPp caller, the SIPp"
+echo " of Kamailio's processes), ng911-lost, the PostgreSQL backends of the scratch database, the SIPp caller(s), the SIPp"
 echo " queues, the machine; queries: ECRF answers ng911-esrp counted (cache hits included); cached: its cache hits where"
 echo " its version reports them; drops: datagrams the kernel dropped from full UDP receive buffers during the step"
 echo " (any socket); avac: autovacuum runs in the scratch database during the step, finished+running at its end (each"
@@ -647,12 +676,12 @@ if [ -z "$only" ]; then
   echo "ng911_esrp_ahead_of_kamailio=$ahead"
 fi
 [ "$only" = kamailio ] || { [ "${ours:-0}" -ge 2800 ] && echo "target_2800_cps_met=yes" || echo "target_2800_cps_met=no"; }
-echo "psap_queues=$psaps psap_transport=$psap_transport positions=$points calls_per_step_max=$calls step_seconds=$step_seconds"
+echo "callers=$callers psap_queues=$psaps psap_transport=$psap_transport positions=$points calls_per_step_max=$calls step_seconds=$step_seconds"
 echo "psap_queue_calls=$(uas_received)"
 echo "kamailio=\"children=$kam_children tcp_children=$kam_tcp_children -x tlsf -m $kam_shm -M 32; lost_query is a blocking HTTP request per call (http_client, kept-alive connection per worker), no answer cache\""
 echo "ng911_esrp=\"${esrp_cmd[*]}: one SIP event loop, LoST queried asynchronously, answers cached by exact location (no position repeats within a step unless --points < its calls), restarted per step\""
 echo "cpu=\"$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')\" cores=$cores"
-echo "note=\"the SIPp caller, the SIPp queues, ng911-lost, PostgreSQL and the ESRP share the $cores cores: each rate includes their cost; cpu: 100 = one core\""
+echo "note=\"the SIPp caller(s), the SIPp queues, ng911-lost, PostgreSQL and the ESRP share the $cores cores: each rate includes their cost; cpu: 100 = one core\""
 if [ -n "$perf_top" ]; then
   echo "== ng911-esrp profile at $perf_rate calls/s: $perf_cmd_text (% of samples, self) =="
   echo "$perf_top"
