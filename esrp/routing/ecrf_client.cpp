@@ -73,17 +73,17 @@ boost::asio::awaitable<LostAnswer> EcrfClient::find_service(const PidfLocation& 
 void EcrfClient::remember(const std::string& key, const LostAnswer& answer, TimePoint until, TimePoint now) {
   if (config_.cache_entries == 0) return;
   // Expired answers go whether or not their location is asked for again.
-  while (!by_expiry_.empty() && by_expiry_.begin()->first <= now) forget(by_expiry_.begin()->second);
+  while (!by_expiry_.empty() && by_expiry_.begin()->first <= now) forget(cache_.find(*by_expiry_.begin()->second));
   if (auto it = cache_.find(key); it != cache_.end()) forget(it);  // two queries for one place in flight
-  if (cache_.size() >= config_.cache_entries) forget(by_expiry_.begin()->second);
+  if (cache_.size() >= config_.cache_entries) forget(cache_.find(*by_expiry_.begin()->second));
   auto it = cache_.emplace(key, Cached{answer, until}).first;
-  by_expiry_.emplace(until, it);
+  by_expiry_.emplace(until, &it->first);
 }
 
 void EcrfClient::forget(Cache::iterator it) {
   auto [first, last] = by_expiry_.equal_range(it->second.until);
   for (auto e = first; e != last; ++e) {
-    if (e->second == it) {
+    if (e->second == &it->first) {
       by_expiry_.erase(e);
       break;
     }

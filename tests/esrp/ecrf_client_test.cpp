@@ -164,6 +164,25 @@ BOOST_AUTO_TEST_CASE(cache_is_bounded) {
   BOOST_TEST(server.requests.load() == 13);
 }
 
+// Hundreds of places: the hashed cache rehashes several times while its expiry index points at
+// its keys; every entry must stay findable and evictable (a dangling key would break both).
+BOOST_AUTO_TEST_CASE(cache_stays_whole_while_it_grows) {
+  LostServer server("3600");
+  EcrfClientConfig c{{server.url()}, std::chrono::milliseconds(1000), ""};
+  c.cache_entries = 200;
+  Client client(c);
+  auto place = [](int i) { return point(30.0 + i * 0.001, -97.5); };
+  for (int i = 0; i < 300; ++i) BOOST_REQUIRE(ask(client, place(i)).mapping.has_value());
+  BOOST_TEST(client.ecrf.cached() == 200u);
+  BOOST_TEST(server.requests.load() == 300);
+  for (int i = 100; i < 300; ++i) BOOST_REQUIRE(ask(client, place(i)).mapping.has_value());
+  BOOST_TEST(server.requests.load() == 300);  // the newest 200, all from the cache
+  BOOST_TEST(client.ecrf.counters().cache_hits == 200u);
+  for (int i = 0; i < 100; ++i) BOOST_REQUIRE(ask(client, place(i)).mapping.has_value());
+  BOOST_TEST(server.requests.load() == 400);  // the oldest were evicted, and now replace others
+  BOOST_TEST(client.ecrf.cached() == 200u);
+}
+
 BOOST_AUTO_TEST_CASE(errors_and_unreachable) {
   LostServer server("3600");
   Client client({{server.url()}, std::chrono::milliseconds(1000), ""});
