@@ -105,8 +105,7 @@ log_has '"event":"held_dereference".*"result":"unreachable"' && pass "HELD failu
 # 7. A route URI with a host name (RFC 3263): DNS (dnsmasq on loopback, authoritative for the
 #    made-up domain "test") gives the default route's queue two places by SRV priority; the
 #    first answers 503, the second takes the call; the Route keeps the URI.
-dns_port="$(free_port udp)"
-start_dns "$dns_port" "$tmp/dnsmasq.log" \
+start_dns "$tmp/dnsmasq.log" \
   --srv-host="_sip._udp.psaps.test,first.psaps.test,$psap0_port,10,0" \
   --srv-host="_sip._udp.psaps.test,second.psaps.test,$default_port,20,0" \
   --host-record=first.psaps.test,127.0.0.1 --host-record=second.psaps.test,127.0.0.1

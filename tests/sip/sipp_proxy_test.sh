@@ -248,8 +248,8 @@ expect_eq "$got" "tryings=6 others=0 forwarded=2" \
 # RFC 3263: a next hop named by a host name is located by DNS (dnsmasq on loopback): the
 # Request-URI sip:x@hop.test has an SRV record naming the next hop's port, and the request
 # reaches it with its Request-URI kept; a name without any record is answered 404.
-dns_port="$(free_port udp)" hop="$(free_port)"
-if start_dns "$dns_port" "$tmp/dnsmasq.log" --srv-host="_sip._udp.hop.test,next.hop.test,$hop,10,0" \
+hop="$(free_port)"
+if start_dns "$tmp/dnsmasq.log" --srv-host="_sip._udp.hop.test,next.hop.test,$hop,10,0" \
      --host-record=next.hop.test,127.0.0.1; then
   start_proxy "udp:127.0.0.1:$(free_port)" --dns-server "127.0.0.1:$dns_port"
   got="$(PYTHONPATH="$here" python3 - "$proxy_port" "$hop" <<'PY'

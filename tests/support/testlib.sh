@@ -75,16 +75,28 @@ for _ in range(50):
         u.close(); t.close()
 PY
 }
-# start_dns PORT LOG [dnsmasq options...]: a DNS server for the RFC 3263 tests: dnsmasq on
-# 127.0.0.1:PORT, authoritative for the made-up domain "test" (nothing is asked upstream), with
-# the records the options give; returns once it serves (bounded: 5 s). Its pid joins $pids.
+# start_dns LOG [dnsmasq options...]: a DNS server for the RFC 3263 tests: dnsmasq on
+# 127.0.0.1:$dns_port, authoritative for the made-up domain "test" (nothing is asked upstream),
+# with the records the options give; returns once it serves (bounded: 5 s a try). It picks the
+# port itself, free for UDP and TCP (dnsmasq binds both), and picks another when a parallel
+# test's socket took it between the check and dnsmasq's bind. Its pid joins $pids.
 start_dns() {
-  local port="$1" log="$2"; shift 2
-  dnsmasq --keep-in-foreground --no-resolv --no-hosts --conf-file=/dev/null --pid-file= --log-facility=- \
-    --listen-address=127.0.0.1 --bind-interfaces --port="$port" --local=/test/ \
-    $([ "$(id -u)" = 0 ] && echo --user=root) "$@" >"$log" 2>&1 &
-  pids+=($!)
-  for _ in $(seq 100); do grep -qs "started" "$log" && return 0; sleep 0.05; done
+  local log="$1"; shift
+  local try pid
+  for try in 1 2 3 4 5; do
+    dns_port="$(free_port both)"
+    dnsmasq --keep-in-foreground --no-resolv --no-hosts --conf-file=/dev/null --pid-file= --log-facility=- \
+      --listen-address=127.0.0.1 --bind-interfaces --port="$dns_port" --local=/test/ \
+      $([ "$(id -u)" = 0 ] && echo --user=root) "$@" >"$log" 2>&1 &
+    pid=$!
+    pids+=("$pid")
+    for _ in $(seq 100); do
+      grep -qs "started" "$log" && return 0
+      grep -qs "failed to create listening socket" "$log" && break
+      sleep 0.05
+    done
+    grep -qs "Address already in use" "$log" || break
+  done
   fail "dnsmasq did not start: $(tail -2 "$log")"
   return 1
 }
