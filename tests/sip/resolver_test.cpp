@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ip/udp.hpp>
 
 #include "sip/resolver.h"
@@ -22,17 +23,37 @@ namespace asio = boost::asio;
 
 namespace {
 
-std::uint16_t free_udp_port() {
+// A loopback port free for UDP and TCP right now: dnsmasq binds both.
+std::uint16_t free_dns_port() {
   asio::io_context io;
-  asio::ip::udp::socket s(io, asio::ip::udp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
-  return s.local_endpoint().port();
+  auto loopback = asio::ip::make_address("127.0.0.1");
+  for (int i = 0; i < 50; ++i) {
+    asio::ip::tcp::acceptor tcp(io, asio::ip::tcp::endpoint(loopback, 0));
+    auto port = tcp.local_endpoint().port();
+    asio::ip::udp::socket udp(io);
+    udp.open(asio::ip::udp::v4());
+    boost::system::error_code ec;
+    udp.bind(asio::ip::udp::endpoint(loopback, port), ec);
+    if (!ec) return port;
+  }
+  BOOST_FAIL("no loopback port free for both UDP and TCP");
+  return 0;
 }
 
-// dnsmasq in the foreground, killed at the end of the test.
+// dnsmasq in the foreground, killed at the end of the test. A parallel test's socket can take
+// its port between the check and dnsmasq's bind: then it exits, and start() takes another.
 struct Dnsmasq {
   pid_t pid = -1;
-  std::uint16_t port = free_udp_port();
-  Dnsmasq() {
+  std::uint16_t port = 0;
+  Dnsmasq() { start(); }
+  bool exited() {
+    if (pid <= 0) return true;
+    if (::waitpid(pid, nullptr, WNOHANG) != pid) return false;
+    pid = -1;
+    return true;
+  }
+  void start() {
+    port = free_dns_port();
     std::vector<std::string> args = {
         "dnsmasq", "--keep-in-foreground", "--no-resolv", "--no-hosts", "--conf-file=/dev/null", "--pid-file=",
         "--listen-address=127.0.0.1", "--bind-interfaces", "--port=" + std::to_string(port), "--local=/test/",
@@ -62,6 +83,7 @@ struct Dnsmasq {
     BOOST_REQUIRE(pid > 0);
   }
   ~Dnsmasq() {
+    if (pid <= 0) return;
     ::kill(pid, SIGTERM);
     ::waitpid(pid, nullptr, 0);
   }
@@ -89,9 +111,11 @@ std::vector<std::string> places(const Resolution& r) {
   return out;
 }
 
-// Until dnsmasq answers (it starts in a few milliseconds; bounded at 5 s).
-void wait_ready(const Dnsmasq& dns) {
+// Until dnsmasq answers (it starts in a few milliseconds; bounded at 5 s and five ports).
+void wait_ready(Dnsmasq& dns) {
+  int starts = 1;
   for (int i = 0; i < 50; ++i) {
+    if (dns.exited() && starts++ < 5) dns.start();
     SipResolver probe(dns.config());
     if (!resolve(probe, "sip:x@plain.test").endpoints.empty()) return;
     ::usleep(100000);
