@@ -35,7 +35,7 @@ boost::asio::awaitable<LostAnswer> EcrfClient::find_service(const PidfLocation& 
   auto now = std::chrono::system_clock::now();
   std::string key = service + "\n" + location.profile + "\n" + location.location_info_xml;
   if (auto it = cache_.find(key); it != cache_.end()) {
-    if (it->second.until > now) {
+    if (it->second.expiry->first > now) {
       ++counters_.cache_hits;
       co_return it->second.answer;
     }
@@ -76,18 +76,12 @@ void EcrfClient::remember(const std::string& key, const LostAnswer& answer, Time
   while (!by_expiry_.empty() && by_expiry_.begin()->first <= now) forget(cache_.find(*by_expiry_.begin()->second));
   if (auto it = cache_.find(key); it != cache_.end()) forget(it);  // two queries for one place in flight
   if (cache_.size() >= config_.cache_entries) forget(cache_.find(*by_expiry_.begin()->second));
-  auto it = cache_.emplace(key, Cached{answer, until}).first;
-  by_expiry_.emplace(until, &it->first);
+  auto it = cache_.emplace(key, Cached{answer, {}}).first;
+  it->second.expiry = by_expiry_.emplace(until, &it->first);
 }
 
 void EcrfClient::forget(Cache::iterator it) {
-  auto [first, last] = by_expiry_.equal_range(it->second.until);
-  for (auto e = first; e != last; ++e) {
-    if (e->second == &it->first) {
-      by_expiry_.erase(e);
-      break;
-    }
-  }
+  by_expiry_.erase(it->second.expiry);
   cache_.erase(it);
 }
 

@@ -53,9 +53,11 @@ class EcrfClient {
 
  private:
   using TimePoint = std::chrono::system_clock::time_point;
+  // The cache's keys, soonest to expire first (a rehash moves no element, so the pointers hold).
+  using ByExpiry = std::multimap<TimePoint, const std::string*>;
   struct Cached {
     LostAnswer answer;
-    TimePoint until;
+    ByExpiry::iterator expiry;  // its place in by_expiry_, which holds when it expires
   };
   // Key: service + profile + location-info. Hashed, not ordered: the keys of one service and
   // shape share a prefix of a hundred bytes or more, which an ordered map compared at each of
@@ -67,8 +69,7 @@ class EcrfClient {
   EcrfClientConfig config_;
   http::ClientPool pool_;
   Cache cache_;
-  // The cache's keys, soonest to expire first (a rehash moves no element, so the pointers hold).
-  std::multimap<TimePoint, const std::string*> by_expiry_;
+  ByExpiry by_expiry_;
   EcrfCounters counters_;
 };
 
