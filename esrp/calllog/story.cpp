@@ -19,10 +19,11 @@ std::string story_sql(CallKey key) {
   std::string select = std::string("SELECT") + kEventColumns + "FROM esrp.call_event WHERE ";
   if (key == CallKey::sip_call_id) return select + "sip_call_id = $1 ORDER BY at, id";
   std::string column = key == CallKey::incident_id ? "incident_id" : "emergency_call_id";
-  // The Call-IDs as an array (an InitPlan, computed once): `sip_call_id IN (subquery)` became a
-  // filter on every row of the log (270 ms for 140,000 rows, growing with the log), the array
-  // a BitmapOr of the two identifier indexes (0.2 ms).
-  return select + column + " = $1 OR sip_call_id = ANY (ARRAY(SELECT sip_call_id FROM esrp.call_event WHERE " +
+  // A call's ids are on its call_start (the ESRP writes them there, made when the caller sent
+  // none), and only call_start rows are indexed by them (migration 0007): the call's Call-IDs
+  // come from there, then every event by Call-ID. As an array (an InitPlan, computed once):
+  // `sip_call_id IN (subquery)` was planned as a filter on every row of the log.
+  return select + "sip_call_id = ANY (ARRAY(SELECT sip_call_id FROM esrp.call_event WHERE kind = 'call_start' AND " +
          column + " = $1 AND sip_call_id IS NOT NULL)) ORDER BY at, id";
 }
 

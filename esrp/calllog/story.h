@@ -22,8 +22,8 @@ struct LoggedEvent {
 };
 
 // The events of the calls the key names, in time order (ties in log order). By emergency call
-// id or incident id: every event of every call that carries that id in any of its events, so
-// that what was logged before the ids were made is included. Empty: no such call.
+// id or incident id: every event of every call whose call_start carries that id (the ESRP
+// writes a call's ids there), the events without ids included. Empty: no such call.
 std::vector<LoggedEvent> call_story(const std::string& conninfo, CallKey key, const std::string& value);
 
 struct CallSummary {

@@ -406,10 +406,18 @@ BOOST_AUTO_TEST_CASE(story_reads_calls_back) {
   {
     CallLog log(config_for(db.conninfo(), spool));
     for (int n = 0; n < 30; ++n) log.append(numbered(n, 3));
+    // A second call of incident 1: its ids on its call_start, as the ESRP writes them, and a
+    // later event without ids, found through the call_start.
     CallEvent other = numbered(30, 3);
+    other.kind = "call_start";
+    other.sip_call_id = "second-call-of-incident@x";
+    other.emergency_call_id = "urn:emergency:uid:callid:second:esrp.example";
+    other.incident_id = incident_id(1);
+    log.append(other);
+    other = numbered(31, 3);
     other.sip_call_id = "second-call-of-incident@x";
     other.emergency_call_id.clear();
-    other.incident_id = incident_id(1);
+    other.incident_id.clear();
     log.append(other);
     CallEvent ringing = numbered(35, 3);  // call_start
     ringing.sip_call_id = "ringing@x";
@@ -432,22 +440,26 @@ BOOST_AUTO_TEST_CASE(story_reads_calls_back) {
   BOOST_TEST(story[0].at == "2026-11-18T11:06:40.001001Z");
   BOOST_TEST(story[0].detail_json == R"({"n": 1, "target": "sip:psap1@psap.example"})");
   BOOST_TEST(story[0].emergency_call_id == emergency_call_id(1));
-  BOOST_TEST(call_story(db.conninfo(), CallKey::incident_id, incident_id(1)).size() == 11u);
+  auto incident = call_story(db.conninfo(), CallKey::incident_id, incident_id(1));
+  BOOST_TEST(incident.size() == 12u);
+  BOOST_TEST(std::count_if(incident.begin(), incident.end(),
+                           [](const auto& e) { return e.sip_call_id == "second-call-of-incident@x"; }) == 2);
   BOOST_TEST(call_story(db.conninfo(), CallKey::emergency_call_id, emergency_call_id(2)).size() == 11u);  // ringing@x too
   BOOST_TEST(call_story(db.conninfo(), CallKey::sip_call_id, "nobody@x").empty());
 
-  // One line per call_start, newest first: n = 42, 35, 28, 21, ...
-  auto recent = recent_calls(db.conninfo(), 3);
-  BOOST_REQUIRE_EQUAL(recent.size(), 3u);
+  // One line per call_start, newest first: n = 42, 35, 30, 28, 21, ...
+  auto recent = recent_calls(db.conninfo(), 4);
+  BOOST_REQUIRE_EQUAL(recent.size(), 4u);
   BOOST_TEST(recent[0].sip_call_id == "answered@x");
   BOOST_TEST(recent[0].outcome == "answered");
   BOOST_TEST(recent[0].incident_id.empty());
   BOOST_TEST(recent[1].sip_call_id == "ringing@x");
   BOOST_TEST(recent[1].outcome == "in progress");
-  BOOST_TEST(recent[2].sip_call_id == call_id(28 % 3));
-  BOOST_TEST(recent[2].outcome == "ended");  // call 1's call_end (n = 13) has no outcome
-  BOOST_TEST(recent[2].incident_id == incident_id(1));
-  BOOST_TEST(recent_calls(db.conninfo(), 100).size() == 7u);
+  BOOST_TEST(recent[2].sip_call_id == "second-call-of-incident@x");
+  BOOST_TEST(recent[3].sip_call_id == call_id(28 % 3));
+  BOOST_TEST(recent[3].outcome == "ended");  // call 1's call_end (n = 13) has no outcome
+  BOOST_TEST(recent[3].incident_id == incident_id(1));
+  BOOST_TEST(recent_calls(db.conninfo(), 100).size() == 8u);
   BOOST_CHECK_THROW(call_story(unreachable_conninfo(), CallKey::sip_call_id, "x"), std::runtime_error);
 }
 
