@@ -4,6 +4,7 @@
 #include <charconv>
 #include <cmath>
 #include <cstdio>
+#include <iterator>
 
 #include <boost/asio/async_result.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -198,11 +199,24 @@ void CallRouter::record(std::string_view kind, const std::string& sip_call_id, c
   CallEvent e{std::string(kind), sip_call_id, ids.emergency_call_id, ids.incident_id, std::move(detail_json),
               std::chrono::system_clock::now()};
   if (pending) pending->add(std::move(e));
+  else if (batching_) batch_events_.push_back(std::move(e));
   else sinks_.call_log->append(std::move(e));
 }
 
+void CallRouter::append_events(std::vector<CallEvent> events) {
+  if (!sinks_.call_log || events.empty()) return;
+  if (!batching_) return sinks_.call_log->append(std::move(events));
+  if (batch_events_.empty()) batch_events_ = std::move(events);
+  else std::move(events.begin(), events.end(), std::back_inserter(batch_events_));
+}
+
+void CallRouter::end_batch() {
+  batching_ = false;
+  if (sinks_.call_log && !batch_events_.empty()) sinks_.call_log->append(std::exchange(batch_events_, {}));
+}
+
 void CallRouter::PendingEvents::flush() {
-  if (log_ && !events_.empty()) log_->append(std::exchange(events_, {}));
+  if (!events_.empty()) router_.append_events(std::exchange(events_, {}));
 }
 
 CallRouter::PendingEvents::~PendingEvents() {
@@ -277,7 +291,7 @@ boost::asio::awaitable<void> CallRouter::decide(std::shared_ptr<const sip::Messa
   }
   calls_->add(sip_call_id, ids);
   forget_old_calls();
-  PendingEvents pending(sinks_.call_log);
+  PendingEvents pending(*this);
   auto source = source_of(m);
   record("call_start", sip_call_id, ids,
          "{\"method\":" + jstr(method) + ",\"service\":" + jstr(service) + ",\"from\":" +

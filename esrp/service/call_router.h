@@ -83,6 +83,12 @@ class CallRouter {
   // The proxy's observer: retargets, answers, final responses and call ends, logged per call.
   void observe(const sip::ProxyEvent& event);
   EcrfCounters ecrf_counters() const { return ecrf_.counters(); }
+  // The proxy's batch hooks (sip::ProxyConfig::batch_begin/end): the call log events of a
+  // batch of received messages (several calls' INVITEs, ACKs and BYEs) are appended with one
+  // spool write at its end, before the replies the batch caused leave, instead of one write
+  // per call step. Outside a batch (a LoST answer, a timer) events are appended at once.
+  void begin_batch() { batching_ = true; }
+  void end_batch();
 
  private:
   using CallIds = LiveCalls::Ids;
@@ -92,7 +98,7 @@ class CallRouter {
   // decision waits (HELD, LoST) or ends, or when it is dropped (an exception).
   class PendingEvents {
    public:
-    explicit PendingEvents(CallLog* log) : log_(log) {}
+    explicit PendingEvents(CallRouter& router) : router_(router) {}
     ~PendingEvents();
     PendingEvents(const PendingEvents&) = delete;
     PendingEvents& operator=(const PendingEvents&) = delete;
@@ -100,9 +106,11 @@ class CallRouter {
     void flush();
 
    private:
-    CallLog* log_;
+    CallRouter& router_;
     std::vector<CallEvent> events_;
   };
+  // To the call log now, or at the end of the batch under way.
+  void append_events(std::vector<CallEvent> events);
   // Into `pending` when given, else straight into the call log.
   void record(std::string_view kind, const std::string& sip_call_id, const CallIds& ids, std::string detail_json,
               PendingEvents* pending = nullptr);
@@ -115,6 +123,8 @@ class CallRouter {
   EcrfClient ecrf_;
   std::shared_ptr<LiveCalls> calls_;
   std::chrono::steady_clock::time_point last_sweep_;
+  bool batching_ = false;
+  std::vector<CallEvent> batch_events_;
 };
 
 // The emergency service a request asks for: its urn:service Request-URI, else urn:service:sos.

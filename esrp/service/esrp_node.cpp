@@ -212,6 +212,8 @@ int run_esrp(const EsrpOptions& o) {
       r->route(std::move(m), std::move(done));
     };
     pc.observer = [r = loop.router.get()](const sip::ProxyEvent& e) { r->observe(e); };
+    pc.batch_begin = [r = loop.router.get()] { r->begin_batch(); };
+    pc.batch_end = [r = loop.router.get()] { r->end_batch(); };
     loop.proxy = std::make_unique<sip::StatefulProxy>(loop.io, pc);
     pc.port = main_loop.proxy->port();  // the other loops join the port the first one got
     if (pc.tls) pc.tls->port = main_loop.proxy->tls_port();

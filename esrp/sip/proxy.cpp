@@ -86,6 +86,7 @@ struct StatefulProxy::Impl : std::enable_shared_from_this<Impl> {
           if (auto self = weak.lock()) self->on_send_failure(to, why);
         },
         config.tls, config.shared_port);
+    transport->set_batch_hooks(config.batch_begin, config.batch_end);
     outbound = transport.get();
     if (config.shared_port) {
       auto tls = config.tls;
@@ -99,6 +100,7 @@ struct StatefulProxy::Impl : std::enable_shared_from_this<Impl> {
             if (auto self = weak.lock()) self->on_send_failure(to, why);
           },
           tls);
+      own_port->set_batch_hooks(config.batch_begin, config.batch_end);
       outbound = own_port.get();
     }
     tick();

@@ -83,6 +83,10 @@ struct ProxyConfig {
   // When set, decides where requests addressed to the proxy go (instead of next_hops).
   Router router;
   ProxyObserver observer;
+  // Around each batch of received messages (Transport::set_batch_hooks): the router and the
+  // observer may keep work aside during a batch and do it once at its end, before the replies
+  // the batch caused are sent.
+  std::function<void()> batch_begin, batch_end;
   // Overload: with more than max_pending requests awaiting their final answer, or while
   // draining, new requests outside a dialog are refused with 503 and Retry-After, except those
   // `is_priority` says are emergency calls: those are always routed. 0: no limit.

@@ -127,6 +127,7 @@ struct Transport::Impl : std::enable_shared_from_this<Impl> {
   };
   std::vector<Outgoing> outgoing;
   bool batching = false;
+  std::function<void()> batch_begin, batch_end;
   // Connections given messages during a batch: written once it is handled, so that what one
   // batch sends a peer (a call's ACK and BYE, INVITEs for one PSAP queue) leaves in one write.
   std::vector<std::shared_ptr<Connection>> kicked;
@@ -252,16 +253,16 @@ struct Transport::Impl : std::enable_shared_from_this<Impl> {
         datagram_hdr[i].msg_hdr.msg_namelen = static_cast<socklen_t>(datagram_from[i].capacity());
       int n = ::recvmmsg(udp_socket.native_handle(), datagram_hdr.data(), kDatagramBatch, MSG_DONTWAIT, nullptr);
       if (n <= 0) break;  // empty (EAGAIN), or an error that waiting for readability will show again
-      batching = true;
-      for (int i = 0; i < n && udp_socket.is_open(); ++i) {
-        auto& from = datagram_from[i];
-        from.resize(datagram_hdr[i].msg_hdr.msg_namelen);
-        if (datagram_hdr[i].msg_len > 0)
-          on_message(std::string(datagrams.get() + i * kMaxDatagram, datagram_hdr[i].msg_len),
-                     Endpoint{Protocol::udp, from.address(), from.port()});
+      {
+        BatchScope batch(*this);
+        for (int i = 0; i < n && udp_socket.is_open(); ++i) {
+          auto& from = datagram_from[i];
+          from.resize(datagram_hdr[i].msg_hdr.msg_namelen);
+          if (datagram_hdr[i].msg_len > 0)
+            on_message(std::string(datagrams.get() + i * kMaxDatagram, datagram_hdr[i].msg_len),
+                       Endpoint{Protocol::udp, from.address(), from.port()});
+        }
       }
-      batching = false;
-      flush_outgoing();
       handled += static_cast<unsigned>(n);
       if (!udp_socket.is_open()) return;
       // Fewer than asked: the socket was empty a moment ago, and anything arriving since wakes
@@ -303,6 +304,32 @@ struct Transport::Impl : std::enable_shared_from_this<Impl> {
       self->on_failure(Endpoint{Protocol::udp, to.address(), to.port()}, why);
     });
   }
+
+  // A batch of received messages: what they cause is sent at its end (flush_outgoing), after
+  // the receiver's own end-of-batch work.
+  void begin_batch() {
+    batching = true;
+    if (batch_begin) batch_begin();
+  }
+  void end_batch() {
+    if (batch_end) batch_end();
+    batching = false;
+    flush_outgoing();
+  }
+  // A batch ended on every way out of the handler that began it.
+  struct BatchScope {
+    Impl& transport;
+    explicit BatchScope(Impl& t) : transport(t) { transport.begin_batch(); }
+    ~BatchScope() {
+      try {
+        transport.end_batch();
+      } catch (...) {
+        // Only the hook can throw (out of memory); the messages still went out.
+      }
+    }
+    BatchScope(const BatchScope&) = delete;
+    BatchScope& operator=(const BatchScope&) = delete;
+  };
 
   // The datagrams a batch of received ones caused, in one sendmmsg(2) where possible; and the
   // stream messages it caused, one write per connection.
@@ -377,7 +404,11 @@ struct Transport::Impl : std::enable_shared_from_this<Impl> {
     auto on_read = [self = shared_from_this(), c](boost::system::error_code ec, std::size_t n) {
       if (ec) return self->close(c, ec.message(), true);
       c->in.append(c->read_buffer.data(), n);
-      // Frame every complete message in the buffer (RFC 3261 §18.3: by Content-Length).
+      // Frame every complete message in the buffer (RFC 3261 §18.3: by Content-Length), as one
+      // batch: the datagrams they cause (a PSAP's 180 and 200 forwarded to a caller over UDP)
+      // leave together.
+      std::optional<BatchScope> batch;
+      if (!self->batching) batch.emplace(*self);
       while (true) {
         std::optional<std::size_t> length;
         try {
@@ -491,6 +522,11 @@ Transport::Transport(asio::io_context& io, const std::string& address, std::uint
 Transport::~Transport() { impl_->stop(); }
 
 void Transport::send(const Endpoint& to, std::string bytes) { impl_->send(to, std::move(bytes)); }
+void Transport::set_batch_hooks(std::function<void()> begin, std::function<void()> end) {
+  impl_->batch_begin = std::move(begin);
+  impl_->batch_end = std::move(end);
+}
+
 std::uint16_t Transport::port() const { return impl_->bound_port; }
 std::uint16_t Transport::tls_port() const { return impl_->bound_tls_port; }
 asio::ip::address Transport::address() const { return impl_->bound_address; }

@@ -67,6 +67,12 @@ class Transport {
   Transport& operator=(const Transport&) = delete;
 
   void send(const Endpoint& to, std::string bytes);
+  // Called around each batch of received messages (the datagrams one wake-up drains, the
+  // messages framed from one stream read): `end` runs after the batch's last message was
+  // handled and before the messages it caused are sent, so that what the receiver kept aside
+  // during the batch (the ESRP's call log events) is written once, and before those messages
+  // leave. Either may be empty.
+  void set_batch_hooks(std::function<void()> begin, std::function<void()> end);
   std::uint16_t port() const;
   std::uint16_t tls_port() const;  // 0 without TLS
   boost::asio::ip::address address() const;

@@ -9,6 +9,8 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/udp.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/asio/ip/tcp.hpp>
 
 #include "sip/message.h"
 #include "sip/transport.h"
@@ -175,6 +177,56 @@ BOOST_AUTO_TEST_CASE(stream_messages_of_a_batch_arrive_whole_in_order) {
   run_until(io, [&] { return got.size() >= expected.size() || !failures.empty(); });
   BOOST_TEST_REQUIRE(failures.empty(), failures.front());
   BOOST_TEST(got == expected);
+}
+
+// The batch hooks bracket each batch of received messages (a drain of datagrams, the messages
+// of one stream read), and the replies the batch caused leave only after the end hook: the ESRP
+// writes a batch's call log events there, before the messages they describe go out.
+BOOST_AUTO_TEST_CASE(batch_hooks_bracket_each_batch_before_its_sends) {
+  namespace asio = boost::asio;
+  asio::io_context io;
+  asio::ip::udp::socket client(io, asio::ip::udp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
+  Endpoint client_at{Protocol::udp, asio::ip::make_address("127.0.0.1"), client.local_endpoint().port()};
+  std::vector<std::string> trace;
+  std::size_t replies = 0;
+  std::unique_ptr<Transport> proxy;
+  proxy = std::make_unique<Transport>(io, "127.0.0.1", 0, [&](std::string m, const Endpoint& from) {
+    trace.push_back(from.protocol == Protocol::udp ? "udp" : "tcp");
+    proxy->send(client_at, "reply to " + std::string(Message::parse(m).call_id()));
+  });
+  proxy->set_batch_hooks([&] { trace.push_back("begin"); },
+                         [&] { trace.push_back("end, client holds " + std::to_string(client.available())); });
+  auto client_reads = [&] {
+    std::array<char, 2048> b;
+    asio::ip::udp::endpoint from;
+    while (client.available() > 0) {
+      client.receive_from(asio::buffer(b), from);
+      ++replies;
+    }
+  };
+  asio::ip::udp::endpoint proxy_udp(asio::ip::make_address("127.0.0.1"), proxy->port());
+  for (int i = 0; i < 3; ++i) client.send_to(asio::buffer(options("d" + std::to_string(i))), proxy_udp);
+  run_until(io, [&] {
+    client_reads();
+    return replies == 3;
+  });
+  BOOST_TEST_REQUIRE(replies == 3u);
+  std::vector<std::string> want = {"begin", "udp", "udp", "udp", "end, client holds 0"};
+  BOOST_TEST(trace == want, boost::test_tools::per_element());
+
+  // Two messages in one stream write: one batch, and their UDP replies after its end.
+  trace.clear();
+  asio::ip::tcp::socket stream(io);
+  stream.connect(asio::ip::tcp::endpoint(asio::ip::make_address("127.0.0.1"), proxy->port()));
+  std::string two = options("s1") + options("s2");
+  asio::write(stream, asio::buffer(two));
+  run_until(io, [&] {
+    client_reads();
+    return replies == 5;
+  });
+  BOOST_TEST_REQUIRE(replies == 5u);
+  want = {"begin", "tcp", "tcp", "end, client holds 0"};
+  BOOST_TEST(trace == want, boost::test_tools::per_element());
 }
 
 // A datagram the kernel refuses (port 0: EINVAL, nothing leaves the host) is reported through
