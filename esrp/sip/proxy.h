@@ -85,7 +85,8 @@ struct ProxyConfig {
   ProxyObserver observer;
   // Around each batch of received messages (Transport::set_batch_hooks): the router and the
   // observer may keep work aside during a batch and do it once at its end, before the replies
-  // the batch caused are sent.
+  // the batch caused are sent through that transport (with shared_port, what goes out through
+  // the loop's own port is not held back).
   std::function<void()> batch_begin, batch_end;
   // Overload: with more than max_pending requests awaiting their final answer, or while
   // draining, new requests outside a dialog are refused with 503 and Retry-After, except those
