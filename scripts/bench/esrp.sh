@@ -46,6 +46,13 @@
 #   --callers N              SIPp callers sharing each step's rate and calls (default 1, at most
 #                            8): one SIPp, a single thread, is the first peer to fall behind
 #                            when answers come in bursts; several show the ESRP's own edge
+#   --sipp-buffer-mb N       SIPp's socket buffers (-buff_size), callers and queues (default 16).
+#                            The kernel caps them at net.core.rmem_max/wmem_max: when those are
+#                            lower the bench raises them for its run and puts them back at the
+#                            end. A caller descheduled for a few hundred ms at 2,800 calls/s
+#                            gets ~1,000 answers meanwhile; with 4 MB (8 MB in the kernel) its
+#                            socket overflowed and calls failed that the ESRP had answered
+#                            (scripts/bench/esrp/README.md)
 #   --psap-transport T       tcp (default) or udp: with udp, ng911-esrp first tries TCP for the
 #                            large INVITE (§18.1.1), is refused and falls back to UDP per call
 #   --kamailio-children N    Kamailio UDP workers (default 8: each blocks on its LoST query)
@@ -77,7 +84,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
 source "$(dirname "${BASH_SOURCE[0]}")/cpu.sh"  # own_ticks, machine_pct, drop_scratch, ...
 here="$NG911_ROOT/scripts/bench/esrp"
 
-rates="500 750 1000 1250 1500 2000 2500 2800 3200 4000" calls=20000 step_seconds=8 points="" psaps=2 callers=1
+rates="500 750 1000 1250 1500 2000 2500 2800 3200 4000" calls=20000 step_seconds=8 points="" psaps=2 callers=1 sipp_buffer_mb=16
 psap_transport=tcp kam_children=8 kam_tcp_children=4 kam_shm=512 only="" keep_going=0 perf_seconds=0 seed=42 esrp_args="" esrp_wrapper=""
 db=ng911_bench_esrp build=0 keep_tmp=0
 # NG911_BENCH_ESRP_TRACE=1 (with --keep-tmp and few calls): SIPp message traces, for debugging.
@@ -91,6 +98,7 @@ while [ $# -gt 0 ]; do
     --points) points="${2:?}"; shift 2 ;;
     --psaps) psaps="${2:?}"; shift 2 ;;
     --callers) callers="${2:?}"; shift 2 ;;
+    --sipp-buffer-mb) sipp_buffer_mb="${2:?}"; shift 2 ;;
     --psap-transport) psap_transport="${2:?}"; shift 2 ;;
     --kamailio-children) kam_children="${2:?}"; shift 2 ;;
     --kamailio-tcp-children) kam_tcp_children="${2:?}"; shift 2 ;;
@@ -111,13 +119,15 @@ done
 points="${points:-$calls}"
 bad_usage() { echo "esrp.sh: $*" >&2; exit 2; }
 is_count() { [[ "$1" =~ ^[1-9][0-9]*$ ]]; }
-for v in calls step_seconds points psaps callers kam_children kam_tcp_children kam_shm seed; do
+for v in calls step_seconds points psaps callers sipp_buffer_mb kam_children kam_tcp_children kam_shm seed; do
   is_count "${!v}" || bad_usage "--${v//_/-} wants a positive integer, not '${!v}'"
 done
 for r in $rates; do is_count "$r" || bad_usage "--rates wants positive integers, not '$r'"; done
 [ -n "${rates// /}" ] || bad_usage "--rates is empty"
 [[ "$perf_seconds" =~ ^[0-9]+$ ]] || bad_usage "--perf wants seconds"
 [ "$callers" -le 8 ] || bad_usage "--callers wants at most 8"
+[ "$sipp_buffer_mb" -le 256 ] || bad_usage "--sipp-buffer-mb wants at most 256"
+sipp_buffer=$((sipp_buffer_mb * 1024 * 1024))
 [ "$psaps" -ge 2 ] || bad_usage "--psaps wants at least 2 queues: the calls must be routed, not sent to one place"
 case "$psap_transport" in tcp|udp) ;; *) bad_usage "--psap-transport is tcp or udp" ;; esac
 case "$only" in ""|ng911-esrp|kamailio) ;; *) bad_usage "--only is ng911-esrp or kamailio" ;; esac
@@ -143,7 +153,7 @@ psql_admin() { PGOPTIONS="-c client_min_messages=warning" psql -X -q -v ON_ERROR
 psql_db() { PGOPTIONS="-c client_min_messages=warning" psql -X -q -v ON_ERROR_STOP=1 -h "$pg_host" -p "$pg_port" -U postgres -d "$db" "$@"; }
 
 # --- cleanup, also on failure and interruption ----------------------------------------------
-tmp="" db_created=0 lost_pid="" esrp_pid="" kam_pid="" uac_pid="" uac_pids=() uas_pids=()
+tmp="" db_created=0 lost_pid="" esrp_pid="" kam_pid="" uac_pid="" uac_pids=() uas_pids=() restore_sysctl=()
 alive() {  # a process that exists and is not a zombie
   local s; s="$(cat "/proc/$1/stat" 2>/dev/null)" || return 1
   s="${s##*) }"; [ "${s%% *}" != Z ]
@@ -168,6 +178,8 @@ cleanup() {
   for p in "${uas_pids[@]}"; do stop_pid "$p"; done
   stop_pid "$lost_pid"; lost_pid=""
   drop_scratch
+  local kv
+  for kv in "${restore_sysctl[@]}"; do sysctl -qw "$kv" || log "bench: could not put back $kv"; done
   exit "$rc"
 }
 trap cleanup EXIT
@@ -175,6 +187,20 @@ trap 'exit 130' INT
 trap 'exit 143' TERM
 tmp="$(mktemp -d "${TMPDIR:-/tmp}/ng911-bench-esrp.XXXXXX")"
 chmod 755 "$tmp"
+
+# SIPp asks for its buffers with SO_RCVBUF/SO_SNDBUF, which the kernel caps at these limits.
+sipp_buffer_note="${sipp_buffer_mb} MB"
+for key in net.core.rmem_max net.core.wmem_max; do
+  now="$(sysctl -n "$key")"
+  [ "$now" -lt "$sipp_buffer" ] || continue
+  if [ "$(id -u)" = 0 ] && sysctl -qw "$key=$sipp_buffer"; then
+    restore_sysctl+=("$key=$now")
+    sipp_buffer_note+=", $key raised from $now for the run"
+  else
+    log "bench: $key is $now and cannot be raised here: SIPp's buffers stay at that"
+    sipp_buffer_note+=", capped by $key=$now"
+  fi
+done
 
 # --- CPU accounting from /proc (scripts/bench/cpu.sh) -------------------------------------------
 # utime+stime of every process in a process group (Kamailio's main process and its workers).
@@ -295,7 +321,7 @@ uas_ports=()
 for i in $(seq "$psaps"); do
   port="$(free_port)"
   [ -n "$port" ] || die "bench: no free loopback port"
-  (cd "$tmp" && exec sipp -sf "$here/uas-psap.xml" -t "$sipp_transport" -i 127.0.0.1 -p "$port" -buff_size 4194304 -nostdin \
+  (cd "$tmp" && exec sipp -sf "$here/uas-psap.xml" -t "$sipp_transport" -i 127.0.0.1 -p "$port" -buff_size "$sipp_buffer" -nostdin \
      -default_behaviors all,-abortunexp -trace_stat -stf "$tmp/uas-$i.csv" -fd 1 ${trace:+-trace_msg -message_file "$tmp/uas-$i.msg"} >/dev/null 2>"$tmp/uas-$i.err") &
   uas_pids+=($!)
   uas_ports+=("$port")
@@ -489,7 +515,7 @@ run_step() {  # NAME RATE [CALLS]: the SIPp callers against a fresh ESRP; fills 
     local port_i; port_i="$(free_port)"
     [ "$r_i" -gt 0 ] && [ "$n_i" -gt 0 ] || continue
     (cd "$tmp" && exec timeout -k 5 $((limit + 30)) sipp -sf "$here/uac-emergency.xml" -inf "$tmp/positions-$i.csv" \
-       -i 127.0.0.1 -p "$port_i" -t u1 -m "$n_i" -r "$r_i" -l $((r_i * 4)) -buff_size 4194304 -nostdin \
+       -i 127.0.0.1 -p "$port_i" -t u1 -m "$n_i" -r "$r_i" -l $((r_i * 4)) -buff_size "$sipp_buffer" -nostdin \
        -timeout "${limit}s" -trace_stat -stf "$tmp/uac-$k-$i.csv" -fd 1 ${trace:+-trace_msg -message_file "$tmp/uac-$k-$i.msg"} \
        "127.0.0.1:$esrp_port" \
        >"$tmp/uac-$k-$i.out" 2>&1) &
@@ -607,7 +633,7 @@ if [ "$perf_seconds" -gt 0 ] && [ "$only" != kamailio ]; then
   start_esrp ng911-esrp
   uac_port="$(free_port)"
   (cd "$tmp" && exec timeout -k 5 $((perf_seconds + 90)) sipp -sf "$here/uac-emergency.xml" -inf "$positions" \
-     -i 127.0.0.1 -p "$uac_port" -t u1 -m "$n" -r "$rate" -l $((rate * 4)) -buff_size 4194304 -nostdin \
+     -i 127.0.0.1 -p "$uac_port" -t u1 -m "$n" -r "$rate" -l $((rate * 4)) -buff_size "$sipp_buffer" -nostdin \
      -timeout $((perf_seconds + 60))s -trace_stat -stf "$tmp/uac-perf.csv" -fd 1 "127.0.0.1:$esrp_port" \
      >/dev/null 2>&1) &
   perf_uac=$! uac_pid=$!
@@ -676,6 +702,7 @@ if [ -z "$only" ]; then
   echo "ng911_esrp_ahead_of_kamailio=$ahead"
 fi
 [ "$only" = kamailio ] || { [ "${ours:-0}" -ge 2800 ] && echo "target_2800_cps_met=yes" || echo "target_2800_cps_met=no"; }
+echo "sipp_buffers=\"$sipp_buffer_note\""
 echo "callers=$callers psap_queues=$psaps psap_transport=$psap_transport positions=$points calls_per_step_max=$calls step_seconds=$step_seconds"
 echo "psap_queue_calls=$(uas_received)"
 echo "kamailio=\"children=$kam_children tcp_children=$kam_tcp_children -x tlsf -m $kam_shm -M 32; lost_query is a blocking HTTP request per call (http_client, kept-alive connection per worker), no answer cache\""
