@@ -488,6 +488,17 @@ uas_received() { local i; for i in $(seq "$psaps"); do field incoming "$(sipp_st
 # Events in ng911-esrp's call log (the scratch database), where its version keeps one.
 call_events() { psql_db -tAc "SELECT CASE WHEN to_regclass('esrp.call_event') IS NULL THEN '-' ELSE (SELECT count(*)::text FROM esrp.call_event) END" 2>/dev/null || echo -; }
 
+# A SIPp caller (uac-emergency.xml) against the ESRP, in the background ($! is its pid):
+# POSITIONS CALLS RATE SIPP_TIMEOUT_S STATS OUT [more SIPp options]. SIPp stops itself after
+# SIPP_TIMEOUT_S, and timeout(1) stops it 30 s later.
+start_caller() {
+  local inf="$1" n="$2" rate="$3" limit="$4" stf="$5" out="$6" port; shift 6
+  port="$(free_port)"
+  (cd "$tmp" && exec timeout -k 5 $((limit + 30)) sipp -sf "$here/uac-emergency.xml" -inf "$inf" \
+     -i 127.0.0.1 -p "$port" -t u1 -m "$n" -r "$rate" -l $((rate * 4)) -buff_size "$sipp_buffer" -nostdin \
+     -timeout "${limit}s" -trace_stat -stf "$stf" -fd 1 "$@" "127.0.0.1:$esrp_port" >"$out" 2>&1) &
+}
+
 declare -A res
 steps=()
 step_key=""
@@ -506,19 +517,15 @@ run_step() {  # NAME RATE [CALLS]: the SIPp callers against a fresh ESRP; fills 
   local d0 d1; d0="$(db_backends)"
   local drops0 av0 av1; drops0="$(udp_drops)"; av0="$(autovacuum_runs)"
   t0="$(now_s)"; e0="$(esrp_ticks)"; l0="$(own_ticks "$lost_pid")"; q0="$(uas_ticks)"; c0="$(child_ticks $$)"; m0="$(machine_ticks)"
-  # Bounded: SIPp stops itself after -timeout, and timeout(1) stops SIPp 30 s later. Caller i
-  # of N places calls i, i+N, ... of the step at RATE/N calls/s (the first ones take the rest).
+  # Bounded (start_caller). Caller i of N places calls i, i+N, ... of the step at RATE/N
+  # calls/s (the first ones take the rest).
   local limit=$(( n / rate + 30 ))
   uac_pids=()
   for i in $(seq "$callers"); do
     local r_i=$(( rate / callers + (i <= rate % callers ? 1 : 0) )) n_i=$(( n / callers + (i <= n % callers ? 1 : 0) ))
-    local port_i; port_i="$(free_port)"
     [ "$r_i" -gt 0 ] && [ "$n_i" -gt 0 ] || continue
-    (cd "$tmp" && exec timeout -k 5 $((limit + 30)) sipp -sf "$here/uac-emergency.xml" -inf "$tmp/positions-$i.csv" \
-       -i 127.0.0.1 -p "$port_i" -t u1 -m "$n_i" -r "$r_i" -l $((r_i * 4)) -buff_size "$sipp_buffer" -nostdin \
-       -timeout "${limit}s" -trace_stat -stf "$tmp/uac-$k-$i.csv" -fd 1 ${trace:+-trace_msg -message_file "$tmp/uac-$k-$i.msg"} \
-       "127.0.0.1:$esrp_port" \
-       >"$tmp/uac-$k-$i.out" 2>&1) &
+    start_caller "$tmp/positions-$i.csv" "$n_i" "$r_i" "$limit" "$tmp/uac-$k-$i.csv" "$tmp/uac-$k-$i.out" \
+      ${trace:+-trace_msg -message_file "$tmp/uac-$k-$i.msg"}
     # In the background and waited for, so that a signal to this script is handled at once.
     uac_pids+=($!)
   done
@@ -631,11 +638,7 @@ if [ "$perf_seconds" -gt 0 ] && [ "$only" != kamailio ]; then
   log "bench: profiling ng911-esrp at $rate calls/s: perf record -g for $perf_seconds s"
   n=$(( rate * (perf_seconds + 4) ))
   start_esrp ng911-esrp
-  uac_port="$(free_port)"
-  (cd "$tmp" && exec timeout -k 5 $((perf_seconds + 90)) sipp -sf "$here/uac-emergency.xml" -inf "$positions" \
-     -i 127.0.0.1 -p "$uac_port" -t u1 -m "$n" -r "$rate" -l $((rate * 4)) -buff_size "$sipp_buffer" -nostdin \
-     -timeout $((perf_seconds + 60))s -trace_stat -stf "$tmp/uac-perf.csv" -fd 1 "127.0.0.1:$esrp_port" \
-     >/dev/null 2>&1) &
+  start_caller "$positions" "$n" "$rate" $((perf_seconds + 60)) "$tmp/uac-perf.csv" /dev/null
   perf_uac=$! uac_pid=$!
   sleep 2
   perf_cmd=(perf record -g -p "$esrp_pid" -o "$tmp/perf.data" -- sleep "$perf_seconds")
